@@ -1,0 +1,70 @@
+"""Branded email: every mail a firm sends carries its sender name, reply-to, logo, colours and
+footer, in the recipient's language, with an HTML and a plain-text part."""
+
+from __future__ import annotations
+
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from .models import Branding, Firm
+
+
+def absolute_url(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def logo_url(firm: Firm, branding: Branding) -> str:
+    if not branding.has_logo:
+        return ""
+    return absolute_url(
+        reverse("accounts:logo", kwargs={"firm_slug": firm.slug, "digest": branding.logo_sha256})
+    )
+
+
+def branding_context(firm: Firm, branding: Branding) -> dict:
+    return {
+        "firm": firm,
+        "branding": branding,
+        "logo_url": logo_url(firm, branding),
+        "site_url": settings.SITE_URL,
+    }
+
+
+def sender_address(branding: Branding) -> str:
+    """The firm's sender name on the platform's own address (SPF/DKIM stay valid)."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((branding.sender_name or branding.firm.name, address))
+
+
+def build_branded_email(
+    *,
+    firm: Firm,
+    branding: Branding,
+    to: str,
+    language: str,
+    subject: str,
+    template: str,
+    context: dict,
+) -> EmailMultiAlternatives:
+    """Render `<template>.txt` and `<template>.html` in `language` and wrap them in the firm's
+    branding. `subject` must be a lazy or already-translated string."""
+    with translation.override(language):
+        full_context = branding_context(firm, branding) | context | {"language": language}
+        text = render_to_string(f"{template}.txt", full_context)
+        html = render_to_string(f"{template}.html", full_context)
+        subject = str(subject).replace("\n", " ").strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=sender_address(branding),
+        to=[to],
+        reply_to=[branding.reply_to] if branding.reply_to else None,
+        headers={"X-PMO-Firm": firm.slug},
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,219 @@
+"""Forms parse and validate input; services do the writing."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+from PIL import Image, UnidentifiedImageError
+
+from . import services
+from .models import Industry, InvitationRole, Language, Role, SizeBand
+
+HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+
+
+class FirmSignupForm(forms.Form):
+    """Extra fields on allauth's sign-up form: every sign-up creates a consultancy firm."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    firm_name = forms.CharField(label=_("Firm name"), max_length=120)
+
+    field_order = ["name", "firm_name", "email", "password1", "password2"]
+
+    def signup(self, request, user):
+        language = (get_language() or "en")[:2]
+        user.name = self.cleaned_data["name"].strip()
+        user.language = language if language in Language.values else Language.ENGLISH
+        user.save(update_fields=["name", "language"])
+        services.firm_signup(
+            owner=user, firm_name=self.cleaned_data["firm_name"], language=user.language
+        )
+
+
+def relative_luminance(hex_color: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast_with_white(hex_color: str) -> float:
+    return 1.05 / (relative_luminance(hex_color) + 0.05)
+
+
+class ColorField(forms.CharField):
+    widget = forms.TextInput(attrs={"type": "color"})
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 7)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not HEX_COLOR.match(value or ""):
+            raise forms.ValidationError(
+                _("Enter a colour as # followed by six hexadecimal digits, for example #1F4E79."),
+                code="invalid_color",
+            )
+        if contrast_with_white(value) < 4.5:
+            raise forms.ValidationError(
+                _(
+                    "This colour is too light for white text on buttons and headers "
+                    "(contrast %(ratio).1f:1, at least 4.5:1 is needed). Choose a darker shade."
+                ),
+                code="low_contrast",
+                params={"ratio": contrast_with_white(value)},
+            )
+        return value.upper()
+
+
+class BrandingForm(forms.Form):
+    sender_name = forms.CharField(
+        label=_("Sender name"),
+        max_length=80,
+        help_text=_("Shown as the sender of invitations and results emails."),
+    )
+    reply_to = forms.EmailField(
+        label=_("Reply-to address"),
+        required=False,
+        help_text=_("Where replies to your emails go."),
+    )
+    primary_color = ColorField(label=_("Primary colour"))
+    accent_color = ColorField(label=_("Accent colour"))
+    email_footer = forms.CharField(
+        label=_("Email footer"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Plain text at the bottom of every email, e.g. your address."),
+    )
+    default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
+    logo = forms.FileField(
+        label=_("Logo"),
+        required=False,
+        help_text=_("PNG, JPEG or WebP, at most %(kb)s KB and %(px)s pixels wide or high.")
+        % {"kb": settings.LOGO_MAX_BYTES // 1024, "px": settings.LOGO_MAX_PIXELS},
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
+    remove_logo = forms.BooleanField(label=_("Remove the current logo"), required=False)
+
+    def clean_sender_name(self):
+        value = self.cleaned_data["sender_name"].strip()
+        if any(ch in value for ch in '\r\n<>"'):
+            raise forms.ValidationError(_('The sender name cannot contain line breaks, <, > or ".'))
+        return value
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        if upload.size > settings.LOGO_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The logo is too large (%(size)s KB); the limit is %(limit)s KB."),
+                code="too_large",
+                params={"size": upload.size // 1024, "limit": settings.LOGO_MAX_BYTES // 1024},
+            )
+        content = upload.read()
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                image_format = image.format
+                width, height = image.size
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise forms.ValidationError(
+                _("This file is not an image we can use. Upload a PNG, JPEG or WebP file."),
+                code="not_image",
+            ) from None
+        if image_format not in LOGO_FORMATS:
+            raise forms.ValidationError(
+                _("Upload a PNG, JPEG or WebP file (this one is %(format)s)."),
+                code="bad_format",
+                params={"format": image_format},
+            )
+        if max(width, height) > settings.LOGO_MAX_PIXELS:
+            raise forms.ValidationError(
+                _("The logo is %(w)s×%(h)s pixels; at most %(max)s pixels per side."),
+                code="too_many_pixels",
+                params={"w": width, "h": height, "max": settings.LOGO_MAX_PIXELS},
+            )
+        return content, LOGO_FORMATS[image_format]
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=160)
+    industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
+    size_band = forms.ChoiceField(label=_("Size"), choices=SizeBand.choices)
+    country = LazyTypedChoiceField(label=_("Country"), choices=countries)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter the client's name."))
+        return name
+
+
+class ColleagueInvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[
+            (InvitationRole.CONSULTANT, Role.CONSULTANT.label),
+            (Role.ADMIN, Role.ADMIN.label),
+        ],
+    )
+    language = forms.ChoiceField(label=_("Language of the invitation"), choices=Language.choices)
+
+
+class ExecutiveInvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    language = forms.ChoiceField(label=_("Language of the invitation"), choices=Language.choices)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(Role.CONSULTANT, Role.CONSULTANT.label), (Role.ADMIN, Role.ADMIN.label)],
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    """For someone without an account: the email comes from the invitation."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label=_("Password (again)"), widget=forms.PasswordInput, strip=False
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords do not match."))
+        elif p1:
+            from .models import User
+
+            try:
+                password_validation.validate_password(
+                    p1, User(email=self.email, name=data.get("name", ""))
+                )
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

@@ -1,0 +1,141 @@
+"""Load demo data: two branded firms with owners, consultants, clients and a client executive.
+
+Idempotent: running it again changes nothing that is already there. Every write to tenant data
+happens inside that firm's scope, as in any other entry point."""
+
+import io
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from PIL import Image, ImageDraw
+
+from accounts import services
+from accounts.models import (
+    Branding,
+    ClientExecutive,
+    ClientOrganisation,
+    Firm,
+    Membership,
+    Role,
+    User,
+)
+from pmo_platform.tenancy import firm_context
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+FIRMS = [
+    {
+        "slug": "northwind",
+        "name": "Northwind Advisory",
+        "language": "en",
+        "primary": "#1F4E79",
+        "accent": "#B45309",
+        "footer": "Northwind Advisory Ltd · 12 King Street, London",
+        "owner": ("anna@northwind.example", "Anna Whitfield"),
+        "consultants": [("oliver@northwind.example", "Oliver Grant")],
+        "clients": [
+            ("Contoso Bank", "finance", "1000-4999", "GB"),
+            ("Fabrikam Health", "healthcare", "250-999", "IE"),
+        ],
+        "executive": ("cfo@contoso.example", "Claire Donovan", "Contoso Bank"),
+    },
+    {
+        "slug": "fjallvag",
+        "name": "Fjällväg Konsult AB",
+        "language": "sv",
+        "primary": "#1C6B3A",
+        "accent": "#8A5A00",
+        "footer": "Fjällväg Konsult AB · Storgatan 1, Umeå",
+        "owner": ("karin@fjallvag.example", "Karin Lindqvist"),
+        "consultants": [("erik@fjallvag.example", "Erik Sandberg")],
+        "clients": [
+            ("Norrlands Energi", "energy", "1000-4999", "SE"),
+            ("Kommunförbundet Väst", "public", "250-999", "SE"),
+        ],
+        "executive": ("it-chef@norrlandsenergi.example", "Maria Holm", "Norrlands Energi"),
+    },
+]
+
+OPERATOR = ("operator@pmo.example", "Platform Operator")
+
+
+def demo_logo(initials: str, color: str) -> bytes:
+    image = Image.new("RGB", (240, 80), color)
+    ImageDraw.Draw(image).text((16, 22), initials, fill="white", font_size=36)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def ensure_user(email: str, name: str, language: str = "en", **extra) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, DEMO_PASSWORD, name=name, language=language, **extra)
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load demo firms, people and clients (safe to run repeatedly)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        ensure_user(*OPERATOR, is_staff=True, is_superuser=True)
+        for spec in FIRMS:
+            self.seed_firm(spec)
+        self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+
+    def seed_firm(self, spec):
+        owner = ensure_user(*spec["owner"], language=spec["language"])
+        firm = Firm.objects.filter(slug=spec["slug"]).first()
+        if firm is None:
+            firm = services.firm_signup(
+                owner=owner, firm_name=spec["name"], language=spec["language"]
+            )
+            if firm.slug != spec["slug"]:
+                Firm.objects.filter(pk=firm.pk).update(slug=spec["slug"])
+                firm.refresh_from_db()
+        with firm_context(firm):
+            branding = Branding.objects.get(firm=firm)
+            if not branding.has_logo:
+                initials = "".join(word[0] for word in spec["name"].split()[:2])
+                services.branding_update(
+                    firm=firm,
+                    actor=owner,
+                    primary_color=spec["primary"],
+                    accent_color=spec["accent"],
+                    sender_name=spec["name"],
+                    reply_to=spec["owner"][0],
+                    email_footer=spec["footer"],
+                    default_language=spec["language"],
+                    logo=(demo_logo(initials, spec["primary"]), "image/png"),
+                )
+            for email, name in spec["consultants"]:
+                user = ensure_user(email, name, language=spec["language"])
+                Membership.objects.get_or_create(
+                    firm=firm, user=user, defaults={"role": Role.CONSULTANT}
+                )
+            clients = {}
+            for name, industry, size, country in spec["clients"]:
+                client = ClientOrganisation.objects.filter(name=name).first()
+                if client is None:
+                    client = services.client_create(
+                        firm=firm,
+                        actor=owner,
+                        name=name,
+                        industry=industry,
+                        size_band=size,
+                        country=country,
+                    )
+                clients[name] = client
+            email, name, client_name = spec["executive"]
+            executive = ensure_user(email, name, language=spec["language"])
+            ClientExecutive.objects.get_or_create(
+                firm=firm,
+                client=clients[client_name],
+                user=executive,
+                defaults={"granted_by": owner},
+            )

@@ -1,0 +1,72 @@
+"""Create the database and its two roles if they are missing (idempotent).
+
+- the owner role (DATABASE_OWNER_URL) owns the schema and runs migrations; it may create
+  databases so the test runner can create its test database;
+- the application role (DATABASE_URL) is used by web, worker and beat: LOGIN only, no
+  superuser, no BYPASSRLS, not the owner of any table.
+
+Connects with DATABASE_ADMIN_URL (a superuser; default: postgres on this machine). Deployments
+without superuser access create the roles by hand as docs/operations.md shows.
+"""
+
+import os
+import sys
+
+import dj_database_url
+import psycopg
+from psycopg import sql
+
+app = dj_database_url.parse(
+    os.environ.get("DATABASE_URL", "postgres://pmo_app:pmo_app@127.0.0.1:5432/pmo")
+)
+owner = dj_database_url.parse(
+    os.environ.get("DATABASE_OWNER_URL", "postgres://pmo_owner:pmo_owner@127.0.0.1:5432/pmo")
+)
+admin_url = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+if app["NAME"] != owner["NAME"] or app["USER"] == owner["USER"]:
+    sys.exit(
+        "DATABASE_URL and DATABASE_OWNER_URL must name the same database and two different roles"
+    )
+
+try:
+    conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+except psycopg.OperationalError as exc:
+    sys.exit(f"Cannot connect to PostgreSQL as an administrator ({exc}).\nSet DATABASE_ADMIN_URL.")
+
+
+def ensure_role(name, password, extra):
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone()
+    verb = "ALTER" if exists else "CREATE"
+    conn.execute(
+        sql.SQL("{} ROLE {} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE {} PASSWORD {}").format(
+            sql.SQL(verb), sql.Identifier(name), sql.SQL(extra), sql.Literal(password or name)
+        )
+    )
+    print(f"role {name}: {'checked' if exists else 'created'}")
+
+
+ensure_role(owner["USER"], owner["PASSWORD"], "CREATEDB")
+ensure_role(app["USER"], app["PASSWORD"], "NOCREATEDB")
+
+db = app["NAME"]
+if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
+    conn.execute(
+        sql.SQL("CREATE DATABASE {} OWNER {}").format(
+            sql.Identifier(db), sql.Identifier(owner["USER"])
+        )
+    )
+    print(f"database {db}: created")
+else:
+    print(f"database {db}: exists")
+conn.close()
+
+# The owner's schema; the application role may use it but create nothing in it.
+with psycopg.connect(
+    admin_url.rsplit("/", 1)[0] + "/" + db, autocommit=True, connect_timeout=5
+) as dbconn:
+    dbconn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner["USER"])))
+    dbconn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+    dbconn.execute(
+        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(app["USER"]))
+    )

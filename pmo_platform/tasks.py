@@ -1,0 +1,82 @@
+"""Celery conventions: the firm-scoped base task and the transactional outbox.
+
+Tasks take ids and plain JSON values, never model instances. A tenant task takes `firm_id` and
+runs inside `firm_context` for that firm, so its queries are scoped on both walls. Enqueue with
+`enqueue(task, ...)` inside a transaction: the task is published only after commit, and is kept in
+the outbox until the broker has accepted it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .celery import app
+from .models import OutboxTask
+
+logger = logging.getLogger(__name__)
+
+
+class FirmTask(Task):
+    """Base class for tenant tasks: loads the firm from the `firm_id` keyword argument and runs
+    the task body inside one transaction in that firm's scope (django-scopes and RLS)."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        from accounts.selectors import firm_by_id
+
+        from .tenancy import firm_context
+
+        firm_id = kwargs.get("firm_id")
+        if not isinstance(firm_id, int):
+            raise TypeError(f"{self.name} needs an integer firm_id keyword argument")
+        firm = firm_by_id(firm_id)
+        if firm is None:
+            logger.warning("%s: firm %s no longer exists; nothing to do", self.name, firm_id)
+            return None
+        with firm_context(firm):
+            return super().__call__(*args, **kwargs)
+
+
+def enqueue(task, **kwargs) -> None:
+    """Publish `task(**kwargs)` after the current transaction commits, durably."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enqueue() must be called inside a transaction (a service)")
+    json.dumps(kwargs)  # fail now, not in the worker, on anything that is not plain JSON
+    row = OutboxTask.objects.create(task_name=task.name, kwargs=kwargs)
+    transaction.on_commit(lambda: publish(row.pk, row.task_name, row.kwargs))
+
+
+def publish(pk: int, task_name: str, kwargs: dict) -> bool:
+    """Hand one outbox row to the broker; keep it when the broker cannot be reached."""
+    try:
+        app.send_task(task_name, kwargs=kwargs)
+    except Exception as exc:  # any broker failure: the row stays for flush_outbox
+        logger.warning("broker unavailable, %s kept in the outbox: %s", task_name, exc)
+        OutboxTask.objects.filter(pk=pk).update(
+            attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+        )
+        return False
+    OutboxTask.objects.filter(pk=pk).delete()
+    return True
+
+
+@shared_task(name="pmo_platform.flush_outbox", ignore_result=True)
+def flush_outbox(limit: int = 500) -> int:
+    """Publish outbox rows that missed their on-commit publish (broker down, process killed)."""
+    cutoff = timezone.now() - settings.OUTBOX_RETRY_AFTER
+    published = 0
+    rows = OutboxTask.objects.filter(created_at__lte=cutoff).order_by("id")[:limit]
+    for row in list(rows):
+        if publish(row.pk, row.task_name, row.kwargs):
+            published += 1
+        else:
+            break  # the broker is down; try again on the next beat
+    return published

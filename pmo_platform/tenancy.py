@@ -1,0 +1,149 @@
+"""Tenant isolation: the firm is the tenant, and two walls keep firms apart.
+
+Wall 1 (ORM): tenant-owned models use django-scopes managers, so any query outside a firm scope
+raises `ScopeError`, and inside one is filtered to that firm.
+
+Wall 2 (PostgreSQL): every tenant-owned table has row-level security enabled and forced, with a
+policy on the transaction-local settings below. The application role is neither superuser nor
+table owner and has no BYPASSRLS, so a query that escapes wall 1 still sees only the current firm.
+
+Every entry point enters both walls at once through `firm_context`: web requests (the middleware
+below, after a membership check), Celery tasks (`pmo_platform.tasks.FirmTask`) and management
+commands. See docs/tenancy.md.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import connection, transaction
+from django.http import Http404
+from django.urls import Resolver404, resolve
+from django_scopes import ScopeError, get_scope, scope, scopes_disabled
+
+# Transaction-local PostgreSQL settings read by the RLS policies (see pmo_platform/db.py).
+RLS_FIRM = "pmo.firm_id"
+RLS_USER = "pmo.user_id"
+RLS_ALL_FIRMS = "pmo.all_firms"
+
+_current: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "pmo_rls", default=None
+)
+
+
+def _set_rls(name: str, value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+
+
+@contextmanager
+def _rls(name: str, value: str):
+    """Set one RLS setting for the current transaction, restoring the outer value on exit."""
+    outer = _current.get() or {}
+    previous = outer.get(name, "")
+    _set_rls(name, value)
+    token = _current.set({**outer, name: value})
+    try:
+        yield
+    finally:
+        _current.reset(token)
+    # Only reached on success: on an exception the savepoint rollback restores the setting.
+    if previous != value and not connection.needs_rollback:
+        _set_rls(name, previous)
+
+
+@contextmanager
+def firm_context(firm):
+    """Run the block inside one transaction scoped to `firm` on both walls."""
+    if firm is None or getattr(firm, "pk", None) is None:
+        raise ValueError("firm_context needs a saved firm")
+    with transaction.atomic(), _rls(RLS_FIRM, str(firm.pk)), scope(firm=firm):
+        yield firm
+
+
+@contextmanager
+def user_context(user):
+    """Let the block read the user's own membership rows across firms (and nothing else)."""
+    with transaction.atomic(), _rls(RLS_USER, str(user.pk)), scopes_disabled():
+        yield
+
+
+@contextmanager
+def all_firms():
+    """Platform-operator access across firms: the Django admin and platform-wide jobs only."""
+    with transaction.atomic(), _rls(RLS_ALL_FIRMS, "on"), scopes_disabled():
+        yield
+
+
+def current_firm():
+    """The firm whose scope is active (inside a FirmTask or firm_context)."""
+    firm = get_scope().get("firm")
+    if firm is None:
+        raise ScopeError("No firm scope is active")
+    return firm
+
+
+def firm_public(view):
+    """Mark a view under /f/<firm_slug>/ as reachable without a membership (token or public
+    pages). The firm scope is still entered; the view does its own access check."""
+    view.firm_public = True
+    return view
+
+
+class FirmScopeMiddleware:
+    """For URLs with a `firm_slug`: check membership, then run the view inside `firm_context`.
+
+    A firm that does not exist and a firm the user does not belong to give the same 404.
+    Anonymous users are sent to the login page before the firm is even looked up.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get("firm_slug")
+        if slug is None:
+            return self.get_response(request)
+
+        from accounts.selectors import firm_access, firm_by_slug
+
+        public = getattr(match.func, "firm_public", False)
+        if not public and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        firm = firm_by_slug(slug)
+        if firm is None:
+            raise Http404
+        with firm_context(firm):
+            access = firm_access(user=request.user, firm=firm)
+            if not public and not access.can_enter:
+                raise Http404
+            request.firm = firm
+            request.firm_access = access
+            return self.get_response(request)
+
+
+class OperatorAdminMiddleware:
+    """Platform operators (staff users) see every firm in the Django admin, and only there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefix = "/" + settings.ADMIN_URL_PATH.strip("/") + "/"
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            request.path_info.startswith(self.prefix)
+            and user.is_authenticated
+            and user.is_active
+            and user.is_staff
+        ):
+            with all_firms():
+                return self.get_response(request)
+        return self.get_response(request)
