@@ -224,7 +224,7 @@ def invitation_resend(*, firm: Firm, actor: User, invitation: Invitation) -> Inv
 def invitation_revoke(*, firm: Firm, actor: User, invitation: Invitation) -> None:
     updated = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now(), token_hash="")
+    ).update(revoked_at=timezone.now())
     if not updated:
         raise ValidationError(_("This invitation has already been used or withdrawn."))
     audit(firm=firm, actor=actor, action="invitation.revoked", target=invitation)
@@ -296,7 +296,7 @@ def invitation_accept(*, firm: Firm, invitation: Invitation, user: User):
         accepted_at__isnull=True,
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
-    ).update(accepted_at=timezone.now(), accepted_by=user, token_hash="")
+    ).update(accepted_at=timezone.now(), accepted_by=user)
     if not claimed:
         raise ValidationError(_("This invitation has already been used, withdrawn or expired."))
     if invitation.role == InvitationRole.EXECUTIVE:

@@ -15,6 +15,13 @@ from django.db import connections
 from pmo_platform.celery import app as celery_app
 
 
+def pytest_configure(config):
+    # Hashing is not under test: a fast hasher keeps user-heavy fixtures quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each run gets its own cache keys in the real Redis (rate limits, used TOTP codes).
+    settings.CACHES["default"]["KEY_PREFIX"] = f"pmo-test-{uuid.uuid4().hex[:8]}"
+
+
 def _use_role(credentials: dict) -> None:
     connection = connections["default"]
     connection.close()

@@ -1,0 +1,254 @@
+"""Permission table over every firm URL (after pretix's test_permissions.py).
+
+Each URL pattern under /f/<firm_slug>/ must appear in URLS below, so a new page cannot be added
+without deciding who may open it. Refusals are 404s, the same as a missing object."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts import services
+from accounts.models import AuditEntry, ClientOrganisation, Invitation, Membership
+from pmo_platform.tenancy import all_firms, firm_context
+from tests.helpers import PNG_1PX
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = "public"
+MANAGERS = "managers"  # owner and admin
+STAFF = "staff"  # owner, admin, consultant
+PORTAL = "portal"  # staff, and executives of that client
+
+# url name -> (who may open it, ids it needs, whether GET renders a page)
+URLS = {
+    "dashboard": (STAFF, [], True),
+    "client_list": (STAFF, [], True),
+    "client_create": (STAFF, [], True),
+    "client_detail": (STAFF, ["client_id"], True),
+    "client_edit": (STAFF, ["client_id"], True),
+    "client_archive": (STAFF, ["client_id"], False),
+    "executive_invite": (STAFF, ["client_id"], False),
+    "executive_revoke": (STAFF, ["client_id", "grant_id"], False),
+    "portal": (PORTAL, ["client_id"], True),
+    "team": (STAFF, [], True),
+    "team_invite": (MANAGERS, [], False),
+    "member_role": (MANAGERS, ["member_id"], False),
+    "member_remove": (MANAGERS, ["member_id"], False),
+    "invitation_resend": (STAFF, ["invitation_id"], False),
+    "invitation_revoke": (STAFF, ["invitation_id"], False),
+    "branding": (MANAGERS, [], True),
+    "audit": (MANAGERS, [], True),
+    "logo": (PUBLIC, ["digest"], True),
+    "invitation": (PUBLIC, ["token"], True),
+}
+
+
+def firm_url_names():
+    """Every named URL whose pattern takes a firm_slug."""
+    names = set()
+
+    def walk(patterns, prefix, namespace):
+        for entry in patterns:
+            pattern = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, pattern, entry.namespace or namespace)
+            elif isinstance(entry, URLPattern) and "<slug:firm_slug>" in pattern:
+                names.add(f"{namespace}:{entry.name}" if namespace else entry.name)
+
+    walk(get_resolver().url_patterns, "", None)
+    return names
+
+
+def test_every_firm_url_is_in_the_permission_table():
+    assert firm_url_names() == {f"accounts:{name}" for name in URLS}
+
+
+@pytest.fixture
+def objects(firm_a, firm_b):
+    """Ids of one object of each kind per firm, including a pending colleague invitation."""
+
+    def ids(world):
+        with firm_context(world.firm):
+            invitation = Invitation.objects.create(
+                firm=world.firm,
+                email=f"pending@{world.firm.slug}.example",
+                role="consultant",
+                language="en",
+                expires_at="2099-01-01T00:00:00Z",
+                invited_by=world.owner,
+                token_hash="0" * 64,
+            )
+            return {
+                "client_id": world.client.pk,
+                "grant_id": world.client.executives.get().pk,
+                "member_id": Membership.objects.get(user=world.consultant).pk,
+                "invitation_id": invitation.pk,
+                "digest": "0" * 64,
+                "token": "not-a-real-token",
+            }
+
+    return {"a": ids(firm_a), "b": ids(firm_b)}
+
+
+def url(name, slug, ids):
+    _who, needs, _get = URLS[name]
+    return reverse(f"accounts:{name}", kwargs={"firm_slug": slug, **{k: ids[k] for k in needs}})
+
+
+def refused(name, method):
+    """A refusal is a 404. GET on an action that only takes POST is a 405 whatever the ids are,
+    so it reveals nothing either."""
+    return 405 if method == "get" and not URLS[name][2] else 404
+
+
+def snapshot():
+    with all_firms():
+        return (
+            sorted(ClientOrganisation.objects.values_list("id", "name", "archived_at")),
+            sorted(Membership.objects.values_list("id", "role")),
+            sorted(Invitation.objects.values_list("id", "revoked_at", "token_hash")),
+            AuditEntry.objects.count(),
+        )
+
+
+PRIVATE = sorted(name for name, (who, _n, _g) in URLS.items() if who != PUBLIC)
+
+
+@pytest.mark.parametrize("name", PRIVATE)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_other_firms_consultant_gets_404_on_that_firm(
+    client, firm_a, firm_b, objects, name, method
+):
+    client.force_login(firm_a.owner)
+    before = snapshot()
+    response = getattr(client, method)(url(name, firm_b.firm.slug, objects["b"]))
+    assert response.status_code == 404  # the membership check comes before anything else
+    assert firm_b.firm.name.encode() not in response.content
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_w, needs, _g) in URLS.items() if needs))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_other_firms_objects_under_own_firm_are_404(client, firm_a, firm_b, objects, name, method):
+    """Firm A's owner, in firm A's own URL space, naming firm B's object ids."""
+    client.force_login(firm_a.owner)
+    before = snapshot()
+    response = getattr(client, method)(url(name, firm_a.firm.slug, objects["b"]))
+    assert response.status_code == refused(name, method)
+    assert b"Beta" not in response.content
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", PRIVATE)
+def test_missing_firm_looks_like_forbidden_firm(client, firm_a, objects, name):
+    client.force_login(firm_a.owner)
+    missing = client.get(url(name, "no-such-firm", objects["a"]))
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("name", PRIVATE)
+def test_anonymous_is_sent_to_login(client, firm_a, objects, name):
+    response = client.get(url(name, firm_a.firm.slug, objects["a"]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (who, _n, _g) in URLS.items() if who == MANAGERS))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_consultant_cannot_use_manager_pages(client, firm_a, objects, name, method):
+    client.force_login(firm_a.consultant)
+    before = snapshot()
+    response = getattr(client, method)(url(name, firm_a.firm.slug, objects["a"]))
+    assert response.status_code == refused(name, method)
+    assert snapshot() == before
+
+
+def test_consultant_cannot_touch_colleague_invitations(client, firm_a, objects):
+    client.force_login(firm_a.consultant)
+    for name in ("invitation_resend", "invitation_revoke"):
+        assert client.post(url(name, firm_a.firm.slug, objects["a"])).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (who, _n, _g) in URLS.items() if who == STAFF))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_client_executive_cannot_use_staff_pages(client, firm_a, objects, name, method):
+    client.force_login(firm_a.executive)
+    before = snapshot()
+    response = getattr(client, method)(url(name, firm_a.firm.slug, objects["a"]))
+    assert response.status_code == refused(name, method)
+    assert snapshot() == before
+
+
+def test_client_executive_sees_only_their_own_client(client, firm_a, firm_b):
+    client.force_login(firm_a.executive)
+    own = reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.client.pk])
+    same_firm_other = reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.other_client.pk])
+    other_firm = reverse("accounts:portal", args=[firm_b.firm.slug, firm_b.client.pk])
+    cross = reverse("accounts:portal", args=[firm_a.firm.slug, firm_b.client.pk])
+    response = client.get(own)
+    assert response.status_code == 200
+    assert firm_a.client.name.encode() in response.content
+    assert firm_a.other_client.name.encode() not in response.content
+    for path in (same_firm_other, other_firm, cross):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert b"Other Client" not in response.content
+
+
+def test_executive_of_archived_client_loses_access(client, firm_a):
+    with firm_context(firm_a.firm):
+        services.client_set_archived(
+            firm=firm_a.firm, actor=firm_a.owner, client=firm_a.client, archived=True
+        )
+    client.force_login(firm_a.executive)
+    path = reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.client.pk])
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_w, _n, get) in URLS.items() if get))
+def test_owner_can_open_every_page_of_own_firm(client, firm_a, objects, name):
+    """The refusals above are not broken pages: the right person gets them."""
+    with firm_context(firm_a.firm):
+        branding = services.branding_update(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            primary_color="#1F4E79",
+            accent_color="#8A5A00",
+            sender_name="Alpha",
+            reply_to="",
+            email_footer="",
+            default_language="en",
+            logo=(PNG_1PX, "image/png"),
+        )
+    ids = dict(objects["a"], digest=branding.logo_sha256)
+    client.force_login(firm_a.owner)
+    response = client.get(url(name, firm_a.firm.slug, ids))
+    # An unknown invitation token gets a friendly "link not valid" page with a 404 status.
+    expected = 404 if name == "invitation" else 200
+    assert response.status_code == expected
+    if name != "logo":
+        assert b"<html" in response.content
+
+
+def test_workspace_list_shows_only_own_places(client, firm_a, firm_b):
+    with firm_context(firm_b.firm):
+        Membership.objects.create(firm=firm_b.firm, user=firm_a.consultant, role="consultant")
+    client.force_login(firm_a.consultant)
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert firm_a.firm.name in body and firm_b.firm.name in body
+    client.force_login(firm_a.owner)
+    response = client.get("/")
+    # One workspace: straight to it.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:dashboard", args=[firm_a.firm.slug])
+
+
+def test_executive_lands_on_their_portal(client, firm_a):
+    client.force_login(firm_a.executive)
+    response = client.get("/")
+    assert response["Location"] == reverse(
+        "accounts:portal", args=[firm_a.firm.slug, firm_a.client.pk]
+    )
