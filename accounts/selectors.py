@@ -111,7 +111,7 @@ def workspaces_for_user(user: User) -> list[Workspace]:
 
 
 def branding_for_firm(*, firm: Firm) -> Branding:
-    branding = Branding.objects.filter(firm=firm).first()
+    branding = Branding.objects.filter(firm=firm).defer("logo").first()
     if branding is None:  # every firm gets one at signup; this keeps pages working regardless
         branding = Branding(firm=firm, sender_name=firm.name)
     return branding

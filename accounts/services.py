@@ -49,6 +49,19 @@ def audit(*, firm: Firm, actor: User | None, action: str, target=None, **data) -
     )
 
 
+# --- People -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the person's interface language (used for pages and their emails)."""
+    if language not in Language.values:
+        raise ValidationError({"language": _("Choose English or Swedish.")})
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+
+
 # --- Firms --------------------------------------------------------------------------------------
 
 

@@ -73,8 +73,8 @@ def set_language(request):
             samesite="Lax",
             secure=settings.SECURE_COOKIES,
         )
-        if request.user.is_authenticated and request.user.language != language:
-            User.objects.filter(pk=request.user.pk).update(language=language)
+        if request.user.is_authenticated:
+            services.user_set_language(user=request.user, language=language)
     return response
 
 

@@ -15,6 +15,7 @@ import sys
 import dj_database_url
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 app = dj_database_url.parse(
     os.environ.get("DATABASE_URL", "postgres://pmo_app:pmo_app@127.0.0.1:5432/pmo")
@@ -63,7 +64,7 @@ conn.close()
 
 # The owner's schema; the application role may use it but create nothing in it.
 with psycopg.connect(
-    admin_url.rsplit("/", 1)[0] + "/" + db, autocommit=True, connect_timeout=5
+    make_conninfo(admin_url, dbname=db), autocommit=True, connect_timeout=5
 ) as dbconn:
     dbconn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner["USER"])))
     dbconn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))

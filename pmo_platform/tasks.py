@@ -73,10 +73,16 @@ def flush_outbox(limit: int = 500) -> int:
     """Publish outbox rows that missed their on-commit publish (broker down, process killed)."""
     cutoff = timezone.now() - settings.OUTBOX_RETRY_AFTER
     published = 0
-    rows = OutboxTask.objects.filter(created_at__lte=cutoff).order_by("id")[:limit]
-    for row in list(rows):
-        if publish(row.pk, row.task_name, row.kwargs):
-            published += 1
-        else:
-            break  # the broker is down; try again on the next beat
+    with transaction.atomic():
+        # Overlapping flushes skip each other's rows instead of publishing them twice.
+        rows = (
+            OutboxTask.objects.select_for_update(skip_locked=True)
+            .filter(created_at__lte=cutoff)
+            .order_by("id")[:limit]
+        )
+        for row in list(rows):
+            if publish(row.pk, row.task_name, row.kwargs):
+                published += 1
+            else:
+                break  # the broker is down; try again on the next beat
     return published

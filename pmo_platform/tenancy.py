@@ -40,8 +40,9 @@ def _set_rls(name: str, value: str) -> None:
 
 
 @contextmanager
-def _rls(name: str, value: str):
-    """Set one RLS setting for the current transaction, restoring the outer value on exit."""
+def _rls(name: str, value: str, *, outermost: bool):
+    """Set one RLS setting for the current transaction, restoring the outer value on exit
+    (unless the transaction is ours alone and ends right after)."""
     outer = _current.get() or {}
     previous = outer.get(name, "")
     _set_rls(name, value)
@@ -51,7 +52,7 @@ def _rls(name: str, value: str):
     finally:
         _current.reset(token)
     # Only reached on success: on an exception the savepoint rollback restores the setting.
-    if previous != value and not connection.needs_rollback:
+    if not outermost and previous != value and not connection.needs_rollback:
         _set_rls(name, previous)
 
 
@@ -60,21 +61,24 @@ def firm_context(firm):
     """Run the block inside one transaction scoped to `firm` on both walls."""
     if firm is None or getattr(firm, "pk", None) is None:
         raise ValueError("firm_context needs a saved firm")
-    with transaction.atomic(), _rls(RLS_FIRM, str(firm.pk)), scope(firm=firm):
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), _rls(RLS_FIRM, str(firm.pk), outermost=outermost), scope(firm=firm):
         yield firm
 
 
 @contextmanager
 def user_context(user):
     """Let the block read the user's own membership rows across firms (and nothing else)."""
-    with transaction.atomic(), _rls(RLS_USER, str(user.pk)), scopes_disabled():
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), _rls(RLS_USER, str(user.pk), outermost=outermost), scopes_disabled():
         yield
 
 
 @contextmanager
 def all_firms():
     """Platform-operator access across firms: the Django admin and platform-wide jobs only."""
-    with transaction.atomic(), _rls(RLS_ALL_FIRMS, "on"), scopes_disabled():
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), _rls(RLS_ALL_FIRMS, "on", outermost=outermost), scopes_disabled():
         yield
 
 

@@ -1,5 +1,7 @@
 import logging
 
+import redis
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -20,14 +22,17 @@ def health(request):
     except Exception as exc:
         logger.warning("health: database unavailable: %s", exc)
         checks["database"] = "unavailable"
-    try:
-        from django.core.cache import cache
-
-        cache.set("health", "ok", 5)
-        checks["redis"] = "ok"
-    except Exception as exc:
-        logger.warning("health: redis unavailable: %s", exc)
-        checks["redis"] = "unavailable"
+    for name, url in (("redis", settings.REDIS_URL), ("broker", settings.CELERY_BROKER_URL)):
+        if name == "broker" and url == settings.REDIS_URL:
+            continue
+        try:
+            client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+            client.ping()
+            client.close()
+            checks[name] = "ok"
+        except Exception as exc:
+            logger.warning("health: %s unavailable: %s", name, exc)
+            checks[name] = "unavailable"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503

@@ -28,7 +28,7 @@ SIGNUP = {
 
 
 def current_code(secret):
-    counter = list(yield_hotp_counters_from_time())[0]
+    counter = next(iter(yield_hotp_counters_from_time()))
     return format_hotp_value(hotp_value(secret, counter))
 
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 from celery.signals import task_postrun
-from django.db import connections
 from django.core import mail
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
