@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -70,10 +71,13 @@ class ColorField(forms.CharField):
             raise forms.ValidationError(
                 _(
                     "This colour is too light for white text on buttons and headers "
-                    "(contrast %(ratio).1f:1, at least 4.5:1 is needed). Choose a darker shade."
+                    "(contrast %(ratio)s:1, at least %(minimum)s:1 is needed). Choose a darker shade."
                 ),
                 code="low_contrast",
-                params={"ratio": contrast_with_white(value)},
+                params={
+                    "ratio": formats.number_format(contrast_with_white(value), 1),
+                    "minimum": formats.number_format(4.5, 1),
+                },
             )
         return value.upper()
 

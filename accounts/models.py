@@ -92,7 +92,7 @@ class Firm(models.Model):
     """A consultancy firm: the tenant. Everything a firm owns points here."""
 
     name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("address name"), max_length=60, unique=True)
+    slug = models.SlugField(_("web address name"), max_length=60, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -273,7 +273,7 @@ def invitation_email_send(*, firm: Firm, invitation_id: int) -> bool:
     inviter = invitation.invited_by
     client = invitation.client
     if client is not None:
-        subject = gettext_lazy("%(firm)s invites you to follow %(client)s's PMO assessment")
+        subject = gettext_lazy("%(firm)s invites you to follow the PMO assessment of %(client)s")
         subject_args = {"firm": firm.name, "client": client.name}
     else:
         subject = gettext_lazy("%(firm)s invites you to join its PMO Platform workspace")
@@ -311,7 +311,7 @@ def invitation_accept(*, firm: Firm, invitation: Invitation, user: User):
         expires_at__gt=timezone.now(),
     ).update(accepted_at=timezone.now(), accepted_by=user)
     if not claimed:
-        raise ValidationError(_("This invitation has already been used, withdrawn or expired."))
+        raise ValidationError(_("This invitation has been used or withdrawn, or it has expired."))
     if invitation.role == InvitationRole.EXECUTIVE:
         grant, _created = ClientExecutive.objects.get_or_create(
             firm=firm,

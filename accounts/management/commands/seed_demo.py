@@ -8,7 +8,7 @@ import io
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from accounts import services
 from accounts.models import (
@@ -61,8 +61,11 @@ OPERATOR = ("operator@pmo.example", "Platform Operator")
 
 
 def demo_logo(initials: str, color: str) -> bytes:
-    image = Image.new("RGB", (240, 80), color)
-    ImageDraw.Draw(image).text((16, 22), initials, fill="white", font_size=36)
+    image = Image.new("RGB", (200, 80), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((8, 8, 72, 72), radius=12, fill=color)
+    draw.text((40, 40), initials, fill="white", font=ImageFont.load_default(size=30), anchor="mm")
+    draw.text((84, 40), "PMO", fill=color, font=ImageFont.load_default(size=34), anchor="lm")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
