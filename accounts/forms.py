@@ -71,7 +71,8 @@ class ColorField(forms.CharField):
             raise forms.ValidationError(
                 _(
                     "This colour is too light for white text on buttons and headers "
-                    "(contrast %(ratio)s:1, at least %(minimum)s:1 is needed). Choose a darker shade."
+                    "(contrast %(ratio)s:1, at least %(minimum)s:1 is needed). "
+                    "Choose a darker shade."
                 ),
                 code="low_contrast",
                 params={
