@@ -26,3 +26,39 @@ PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
     "0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
 )
+
+
+def brand(world, **changes):
+    """Give the firm a full branding with a logo, through the service."""
+    from accounts import services
+    from pmo_platform.tenancy import firm_context
+
+    values = {
+        "primary_color": "#7A1F5C",
+        "accent_color": "#1F4E79",
+        "sender_name": "Alpha Insights",
+        "reply_to": "hello@alpha.example",
+        "email_footer": "Alpha Advisory · Kungsgatan 1, Stockholm",
+        "default_language": "sv",
+        "logo": (PNG_1PX, "image/png"),
+    } | changes
+    with firm_context(world.firm):
+        return services.branding_update(firm=world.firm, actor=world.owner, **values)
+
+
+def run_in_worker(task, **kwargs):
+    """Send `task` through Redis to the test worker, wait until it has run, return its result."""
+    from celery.signals import task_postrun
+
+    finished = {}
+
+    def record(task_id=None, retval=None, **_):
+        finished[task_id] = retval
+
+    task_postrun.connect(record, weak=False)
+    try:
+        task_id = task.apply_async(kwargs=kwargs).id
+        wait_for(lambda: task_id in finished)
+    finally:
+        task_postrun.disconnect(record)
+    return finished[task_id]

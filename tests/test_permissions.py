@@ -11,7 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import services
 from accounts.models import AuditEntry, ClientOrganisation, Invitation, Membership
 from pmo_platform.tenancy import all_firms, firm_context
-from tests.helpers import PNG_1PX
+from tests.helpers import brand
 
 pytestmark = pytest.mark.django_db
 
@@ -154,10 +154,22 @@ def test_anonymous_is_sent_to_login(client, firm_a, objects, name):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-@pytest.mark.parametrize("name", sorted(n for n, (who, _n, _g) in URLS.items() if who == MANAGERS))
+def names(level):
+    return sorted(n for n, (who, _n, _g) in URLS.items() if who == level)
+
+
+# Who is below which level: consultants below managers; executives below staff and managers.
+BELOW = [("consultant", name) for name in names(MANAGERS)] + [
+    ("executive", name) for name in names(STAFF) + names(MANAGERS)
+]
+
+
+@pytest.mark.parametrize(("person", "name"), BELOW)
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_consultant_cannot_use_manager_pages(client, firm_a, objects, name, method):
-    client.force_login(firm_a.consultant)
+def test_roles_below_a_page_get_404_and_change_nothing(
+    client, firm_a, objects, person, name, method
+):
+    client.force_login(getattr(firm_a, person))
     before = snapshot()
     response = getattr(client, method)(url(name, firm_a.firm.slug, objects["a"]))
     assert response.status_code == refused(name, method)
@@ -168,16 +180,6 @@ def test_consultant_cannot_touch_colleague_invitations(client, firm_a, objects):
     client.force_login(firm_a.consultant)
     for name in ("invitation_resend", "invitation_revoke"):
         assert client.post(url(name, firm_a.firm.slug, objects["a"])).status_code == 404
-
-
-@pytest.mark.parametrize("name", sorted(n for n, (who, _n, _g) in URLS.items() if who == STAFF))
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_client_executive_cannot_use_staff_pages(client, firm_a, objects, name, method):
-    client.force_login(firm_a.executive)
-    before = snapshot()
-    response = getattr(client, method)(url(name, firm_a.firm.slug, objects["a"]))
-    assert response.status_code == refused(name, method)
-    assert snapshot() == before
 
 
 def test_client_executive_sees_only_their_own_client(client, firm_a, firm_b):
@@ -209,18 +211,7 @@ def test_executive_of_archived_client_loses_access(client, firm_a):
 @pytest.mark.parametrize("name", sorted(n for n, (_w, _n, get) in URLS.items() if get))
 def test_owner_can_open_every_page_of_own_firm(client, firm_a, objects, name):
     """The refusals above are not broken pages: the right person gets them."""
-    with firm_context(firm_a.firm):
-        branding = services.branding_update(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            primary_color="#1F4E79",
-            accent_color="#8A5A00",
-            sender_name="Alpha",
-            reply_to="",
-            email_footer="",
-            default_language="en",
-            logo=(PNG_1PX, "image/png"),
-        )
+    branding = brand(firm_a)
     ids = dict(objects["a"], digest=branding.logo_sha256)
     client.force_login(firm_a.owner)
     response = client.get(url(name, firm_a.firm.slug, ids))

@@ -19,7 +19,7 @@ from pmo_platform import tasks as platform_tasks
 from pmo_platform.models import OutboxTask
 from pmo_platform.tasks import enqueue, flush_outbox
 from pmo_platform.tenancy import firm_context
-from tests.helpers import wait_for
+from tests.helpers import run_in_worker, wait_for
 
 
 def free_port():
@@ -86,22 +86,10 @@ def test_enqueue_refuses_arguments_that_are_not_plain_json(firm_a):
 
 @pytest.mark.django_db(transaction=True)
 def test_firm_task_for_a_deleted_firm_does_nothing(celery_worker, firm_a):
-    from celery.signals import task_postrun
-
     from accounts.tasks import send_invitation_email
 
-    done = {}
-
-    def record(task_id=None, retval=None, **kwargs):
-        done[task_id] = retval
-
-    task_postrun.connect(record, weak=False)
-    try:
-        result = send_invitation_email.apply_async(kwargs={"firm_id": 999999, "invitation_id": 1})
-        wait_for(lambda: result.id in done)
-    finally:
-        task_postrun.disconnect(record)
-    assert done[result.id] is None and mail.outbox == []
+    result = run_in_worker(send_invitation_email, firm_id=999999, invitation_id=1)
+    assert result is None and mail.outbox == []
 
 
 class Sink:

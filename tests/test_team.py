@@ -1,7 +1,6 @@
 """Managing colleagues, and tenant tasks that are handed another firm's ids."""
 
 import pytest
-from celery.signals import task_postrun
 from django.core import mail
 from django.urls import reverse
 
@@ -9,7 +8,7 @@ from accounts import services
 from accounts.models import AuditEntry, Invitation, Membership
 from accounts.tasks import send_invitation_email
 from pmo_platform.tenancy import firm_context
-from tests.helpers import wait_for
+from tests.helpers import run_in_worker, wait_for
 
 
 @pytest.mark.django_db
@@ -66,20 +65,10 @@ def test_task_with_one_firm_and_another_firms_ids_touches_nothing(celery_worker,
     wait_for(lambda: len(mail.outbox) == 1)
     with firm_context(firm_b.firm):
         Invitation.objects.filter(pk=invitation.pk).update(email_sent_at=None)
-    finished = {}
-
-    def record(task_id=None, retval=None, **kwargs):
-        finished[task_id] = retval
-
-    task_postrun.connect(record, weak=False)
-    try:
-        result = send_invitation_email.apply_async(
-            kwargs={"firm_id": firm_a.firm.pk, "invitation_id": invitation.pk}
-        )
-        wait_for(lambda: result.id in finished)
-    finally:
-        task_postrun.disconnect(record)
-    assert finished[result.id] is False
+    result = run_in_worker(
+        send_invitation_email, firm_id=firm_a.firm.pk, invitation_id=invitation.pk
+    )
+    assert result is False
     assert len(mail.outbox) == 1
     with firm_context(firm_b.firm):
         assert Invitation.objects.get(pk=invitation.pk).email_sent_at is None
