@@ -36,6 +36,7 @@ from .models import (
     User,
 )
 from .selectors import branding_for_firm, hash_token
+from .signals import firm_created
 
 
 def audit(*, firm: Firm, actor: User | None, action: str, target=None, **data) -> AuditEntry:
@@ -85,6 +86,7 @@ def firm_signup(*, owner: User, firm_name: str, language: str = Language.ENGLISH
         Branding.objects.create(firm=firm, sender_name=firm_name[:80], default_language=language)
         Membership.objects.create(firm=firm, user=owner, role=Role.OWNER)
         audit(firm=firm, actor=owner, action="firm.created", target=firm, name=firm_name)
+        firm_created.send(sender=Firm, firm=firm)
     return firm
 
 

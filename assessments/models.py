@@ -1,3 +1,319 @@
-# The instrument, campaigns and responses arrive with issue 3. Every model added here must extend
-# accounts.models.TenantModel and get an EnableRLS migration; tests/test_tenancy_model_walk.py
-# fails otherwise.
+"""The instrument (versioned data), campaigns, respondents and their answers.
+
+Every model here is tenant-owned (TenantModel: a direct firm key, scoped queries, RLS).
+The platform's built-in instrument lives in a versioned data file
+(`assessments/instruments/*.json`); each firm gets its own copy as rows, which it may copy and
+edit. A version that has answers is frozen: editing it forks a new version.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ClientOrganisation, Language, TenantModel
+
+
+def localized(obj, field: str, language: str) -> str:
+    """`obj.<field>_<language>`, falling back to English."""
+    value = getattr(obj, f"{field}_{language}", "") or ""
+    return value or getattr(obj, f"{field}_en", "")
+
+
+class Instrument(TenantModel):
+    key = models.SlugField(max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=200)
+    is_builtin = models.BooleanField(default=False, editable=False)
+    based_on = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_builtin", "name_en"]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "key"], name="instrument_unique_key")
+        ]
+
+    def __str__(self):
+        return self.name_en
+
+
+class InstrumentVersion(TenantModel):
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    description_en = models.TextField(blank=True)
+    description_sv = models.TextField(blank=True)
+    scale_labels = models.JSONField(default=dict)  # {"en": [5 labels], "sv": [...]}
+    dont_know_label = models.JSONField(default=dict)  # {"en": "...", "sv": "..."}
+    bands = models.JSONField(default=list)  # [{"key", "min", "label": {}, "summary": {}}]
+    min_answered_share = models.FloatField(default=0.5)
+    source = models.CharField(max_length=120, blank=True)
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["instrument", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["instrument", "number"], name="version_unique_number")
+        ]
+
+    def __str__(self):
+        return f"{self.instrument.name_en} v{self.number}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class Sign(TenantModel):
+    """One of the Swedish seed's nine signs of a PMO stuck as a control function."""
+
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="signs")
+    number = models.PositiveSmallIntegerField()
+    title_en = models.CharField(max_length=200)
+    title_sv = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["version", "number"], name="sign_unique")]
+
+
+class Dimension(TenantModel):
+    version = models.ForeignKey(
+        InstrumentVersion, on_delete=models.CASCADE, related_name="dimensions"
+    )
+    key = models.SlugField(max_length=60)
+    order = models.PositiveSmallIntegerField()
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_sv = models.CharField(_("name (Swedish)"), max_length=120)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    description_sv = models.TextField(_("description (Swedish)"), blank=True)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="dimension_unique")]
+
+    def __str__(self):
+        return self.name_en
+
+
+class Item(TenantModel):
+    """A statement answered on the agreement scale. Reverse items are phrased so that agreeing
+    means a weaker PMO; their scores are mirrored."""
+
+    version = models.ForeignKey(InstrumentVersion, on_delete=models.CASCADE, related_name="items")
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="items")
+    key = models.SlugField(max_length=60)
+    order = models.PositiveSmallIntegerField()
+    sign = models.PositiveSmallIntegerField()
+    text_en = models.TextField(_("statement (English)"), max_length=300)
+    text_sv = models.TextField(_("statement (Swedish)"), max_length=300)
+    reverse = models.BooleanField(_("reverse-scored"), default=False)
+    weight = models.DecimalField(_("weight"), max_digits=4, decimal_places=2, default=1)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "key"], name="item_unique"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="item_weight_positive"),
+            models.CheckConstraint(condition=Q(sign__gte=1, sign__lte=9), name="item_sign_range"),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class Band(models.TextChoices):
+    CONTROL = "control", _("Control function")
+    TRANSITION = "transition", _("In transition")
+    ENGINE = "engine", _("Development engine")
+
+
+class Advice(TenantModel):
+    """A development step and concrete tips for one dimension at one band."""
+
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="advice")
+    band = models.CharField(max_length=20, choices=Band.choices)
+    step_en = models.TextField(_("development step (English)"))
+    step_sv = models.TextField(_("development step (Swedish)"))
+    tips_en = models.JSONField(_("tips (English)"), default=list)
+    tips_sv = models.JSONField(_("tips (Swedish)"), default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dimension", "band"], name="advice_unique")]
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    REPORTED = "reported", _("Reported")
+
+
+class Campaign(TenantModel):
+    client = models.ForeignKey(
+        ClientOrganisation, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    version = models.ForeignKey(
+        InstrumentVersion, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    name = models.CharField(_("name"), max_length=160)
+    status = models.CharField(
+        _("status"), max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes"))
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    invitation_subject_en = models.CharField(_("invitation subject (English)"), max_length=200)
+    invitation_body_en = models.TextField(_("invitation text (English)"), max_length=4000)
+    invitation_subject_sv = models.CharField(_("invitation subject (Swedish)"), max_length=200)
+    invitation_body_sv = models.TextField(_("invitation text (Swedish)"), max_length=4000)
+    reminder_interval_days = models.PositiveSmallIntegerField(
+        _("days between reminders"), default=4
+    )
+    max_reminders = models.PositiveSmallIntegerField(_("reminders at most"), default=2)
+    anonymous = models.BooleanField(_("anonymous"), default=True)
+    open_link_token = models.CharField(max_length=43, blank=True, db_index=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_reminders__lte=5), name="campaign_max_reminders"
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_interval_days__gte=1), name="campaign_reminder_interval"
+            ),
+        ]
+        indexes = [models.Index(fields=["firm", "status"], name="campaign_firm_status")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.OPEN
+
+    @property
+    def accepts_answers(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == CampaignStatus.OPEN and self.closes_at > timezone.now()
+
+
+class RoleLevel(models.TextChoices):
+    LEADERSHIP = "leadership", _("Leadership")
+    PMO = "pmo", _("PMO")
+    PROJECT_MANAGER = "project_manager", _("Project manager")
+    TEAM_MEMBER = "team_member", _("Team member")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    OPEN_LINK = "open_link", _("Open link")
+
+
+class Respondent(TenantModel):
+    """One person answering one campaign, reached by a personal link.
+
+    The link's token is an HMAC of a random salt with a server key; only its SHA-256 is stored,
+    so neither a database leak nor the salt alone gives a working link."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="respondents")
+    email = models.EmailField(_("email"), blank=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    role_level = models.CharField(
+        _("role level"), max_length=20, choices=RoleLevel.choices, blank=True
+    )
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.INVITED)
+    token_salt = models.CharField(max_length=32, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    result = models.JSONField(null=True, blank=True, editable=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    followup_opt_in = models.BooleanField(default=False)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "campaign", Lower("email"), condition=~Q(email=""), name="respondent_unique_email"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["firm", "campaign", "completed_at"], name="respondent_progress"),
+        ]
+
+    def __str__(self):
+        return self.email or f"respondent {self.pk}"
+
+    @property
+    def status(self) -> str:
+        for name in ("bounced", "completed", "started", "opened", "sent"):
+            if getattr(self, f"{name}_at") is not None:
+                return name
+        return "queued"
+
+
+class Answer(TenantModel):
+    """One answer: 1..5 on the agreement scale, or NULL for "don't know"."""
+
+    respondent = models.ForeignKey(Respondent, on_delete=models.CASCADE, related_name="answers")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="answers")
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["respondent", "item"], name="answer_unique"),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=1, value__lte=5),
+                name="answer_value_on_scale",
+            ),
+        ]
+
+
+class EmailKind(models.TextChoices):
+    INVITATION = "invitation", _("Invitation")
+    REMINDER = "reminder", _("Reminder")
+    RESULT = "result", _("Result")
+    FOLLOWUP = "followup", _("Follow-up")
+
+
+class EmailLog(TenantModel):
+    """The claim that makes every respondent email go out at most once: a row per
+    (respondent, kind, sequence), inserted in the same transaction that sends the email."""
+
+    respondent = models.ForeignKey(Respondent, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=12, choices=EmailKind.choices)
+    sequence = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["respondent", "kind", "sequence"], name="email_once")
+        ]

@@ -173,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pmo_platform.flush_outbox",
         "schedule": timedelta(seconds=30),
     },
+    "assessment-sweep": {
+        "task": "assessments.sweep",
+        "schedule": timedelta(minutes=5),
+    },
 }
 # Outbox rows younger than this are left to the on-commit publisher before a sweep retries them.
 OUTBOX_RETRY_AFTER = timedelta(seconds=int(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "20")))
@@ -253,6 +257,9 @@ STORAGES = {
 # --- Product limits -----------------------------------------------------------------------------
 LOGO_MAX_BYTES = int(os.environ.get("LOGO_MAX_BYTES", str(512 * 1024)))
 LOGO_MAX_PIXELS = 2000
+# Starts of the public "take the test" link allowed per IP address.
+OPEN_LINK_RATE = os.environ.get("OPEN_LINK_RATE", "30/h")
+RATELIMIT_USE_CACHE = "default"
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
 
 LOGGING = {

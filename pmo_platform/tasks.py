@@ -28,6 +28,9 @@ class FirmTask(Task):
     the task body inside one transaction in that firm's scope (django-scopes and RLS)."""
 
     abstract = True
+    # False: the body opens its own `firm_context` per unit of work (batches that must commit
+    # each email on its own). The firm is still loaded and checked here.
+    atomic = True
 
     def __call__(self, *args, **kwargs):
         from accounts.selectors import firm_by_id
@@ -41,6 +44,8 @@ class FirmTask(Task):
         if firm is None:
             logger.warning("%s: firm %s no longer exists; nothing to do", self.name, firm_id)
             return None
+        if not self.atomic:
+            return super().__call__(*args, **kwargs)
         with firm_context(firm):
             return super().__call__(*args, **kwargs)
 

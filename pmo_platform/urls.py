@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", account_views.account_settings, name="account_settings"),
     path("accounts/", include("allauth.urls")),
     path("f/<slug:firm_slug>/", include("accounts.urls")),
+    path("f/<slug:firm_slug>/", include("assessments.urls")),
     path(f"{settings.ADMIN_URL_PATH}/", admin.site.urls),
 ]
 

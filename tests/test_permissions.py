@@ -5,11 +5,16 @@ without deciding who may open it. Refusals are 404s, the same as a missing objec
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import AuditEntry, ClientOrganisation, Invitation, Membership
+from assessments import services as assessment_services
+from assessments.models import Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.tenancy import all_firms, firm_context
 from tests.helpers import brand
 
@@ -22,25 +27,50 @@ PORTAL = "portal"  # staff, and executives of that client
 
 # url name -> (who may open it, ids it needs, whether GET renders a page)
 URLS = {
-    "dashboard": (STAFF, [], True),
-    "client_list": (STAFF, [], True),
-    "client_create": (STAFF, [], True),
-    "client_detail": (STAFF, ["client_id"], True),
-    "client_edit": (STAFF, ["client_id"], True),
-    "client_archive": (STAFF, ["client_id"], False),
-    "executive_invite": (STAFF, ["client_id"], False),
-    "executive_revoke": (STAFF, ["client_id", "grant_id"], False),
-    "portal": (PORTAL, ["client_id"], True),
-    "team": (STAFF, [], True),
-    "team_invite": (MANAGERS, [], False),
-    "member_role": (MANAGERS, ["member_id"], False),
-    "member_remove": (MANAGERS, ["member_id"], False),
-    "invitation_resend": (STAFF, ["invitation_id"], False),
-    "invitation_revoke": (STAFF, ["invitation_id"], False),
-    "branding": (MANAGERS, [], True),
-    "audit": (MANAGERS, [], True),
-    "logo": (PUBLIC, ["digest"], True),
-    "invitation": (PUBLIC, ["token"], True),
+    "accounts:dashboard": (STAFF, [], True),
+    "accounts:client_list": (STAFF, [], True),
+    "accounts:client_create": (STAFF, [], True),
+    "accounts:client_detail": (STAFF, ["client_id"], True),
+    "accounts:client_edit": (STAFF, ["client_id"], True),
+    "accounts:client_archive": (STAFF, ["client_id"], False),
+    "accounts:executive_invite": (STAFF, ["client_id"], False),
+    "accounts:executive_revoke": (STAFF, ["client_id", "grant_id"], False),
+    "accounts:portal": (PORTAL, ["client_id"], True),
+    "accounts:team": (STAFF, [], True),
+    "accounts:team_invite": (MANAGERS, [], False),
+    "accounts:member_role": (MANAGERS, ["member_id"], False),
+    "accounts:member_remove": (MANAGERS, ["member_id"], False),
+    "accounts:invitation_resend": (STAFF, ["invitation_id"], False),
+    "accounts:invitation_revoke": (STAFF, ["invitation_id"], False),
+    "accounts:branding": (MANAGERS, [], True),
+    "accounts:audit": (MANAGERS, [], True),
+    "accounts:logo": (PUBLIC, ["digest"], True),
+    "accounts:invitation": (PUBLIC, ["token"], True),
+    "assessments:campaign_list": (STAFF, [], True),
+    "assessments:campaign_create": (STAFF, [], True),
+    "assessments:campaign_detail": (STAFF, ["campaign_id"], True),
+    "assessments:campaign_edit": (STAFF, ["campaign_id"], True),
+    "assessments:campaign_stats": (STAFF, ["campaign_id"], True),
+    "assessments:campaign_launch": (STAFF, ["campaign_id"], False),
+    "assessments:campaign_close": (STAFF, ["campaign_id"], False),
+    "assessments:campaign_remind": (STAFF, ["campaign_id"], False),
+    "assessments:respondent_add": (STAFF, ["campaign_id"], False),
+    "assessments:respondents_import": (STAFF, ["campaign_id"], False),
+    "assessments:respondent_resend": (STAFF, ["campaign_id", "respondent_id"], False),
+    "assessments:leads": (STAFF, [], True),
+    "assessments:instrument_list": (STAFF, [], True),
+    "assessments:version_detail": (STAFF, ["version_id"], True),
+    "assessments:version_copy": (STAFF, ["version_id"], False),
+    "assessments:item_edit": (STAFF, ["item_id"], True),
+    "assessments:dimension_edit": (STAFF, ["dimension_id"], True),
+    "assessments:advice_edit": (STAFF, ["advice_id"], True),
+    # The respondent's pages: the personal token is the credential (tests/test_survey.py).
+    "assessments:survey": (PUBLIC, ["token"], True),
+    "assessments:survey_answer": (PUBLIC, ["token"], False),
+    "assessments:survey_language": (PUBLIC, ["token"], False),
+    "assessments:survey_result": (PUBLIC, ["token"], True),
+    "assessments:unsubscribe": (PUBLIC, ["token"], True),
+    "assessments:open_link": (PUBLIC, ["token"], True),
 }
 
 
@@ -61,7 +91,7 @@ def firm_url_names():
 
 
 def test_every_firm_url_is_in_the_permission_table():
-    assert firm_url_names() == {f"accounts:{name}" for name in URLS}
+    assert firm_url_names() == set(URLS)
 
 
 @pytest.fixture
@@ -79,7 +109,40 @@ def objects(firm_a, firm_b):
                 invited_by=world.owner,
                 token_hash="0" * 64,
             )
+            version = InstrumentVersion.objects.get()
+            campaign = assessment_services.campaign_create(
+                firm=world.firm,
+                actor=world.owner,
+                client=world.client,
+                version=version,
+                name=f"{world.firm.name} campaign",
+                closes_at=timezone.now() + timedelta(days=9),
+                default_language="en",
+                open_link=True,
+                **assessment_services.default_invitation_texts(),
+            )
+            assessment_services.respondents_add(
+                firm=world.firm,
+                actor=world.owner,
+                campaign=campaign,
+                rows=[
+                    {
+                        "email": "r@example.com",
+                        "name": "R",
+                        "language": "en",
+                        "role_level": "pmo",
+                        "department": "",
+                    }
+                ],
+            )
+            item = version.items.first()
             return {
+                "campaign_id": campaign.pk,
+                "respondent_id": campaign.respondents.get().pk,
+                "version_id": version.pk,
+                "item_id": item.pk,
+                "dimension_id": item.dimension_id,
+                "advice_id": item.dimension.advice.first().pk,
                 "client_id": world.client.pk,
                 "grant_id": world.client.executives.get().pk,
                 "member_id": Membership.objects.get(user=world.consultant).pk,
@@ -93,7 +156,7 @@ def objects(firm_a, firm_b):
 
 def url(name, slug, ids):
     _who, needs, _get = URLS[name]
-    return reverse(f"accounts:{name}", kwargs={"firm_slug": slug, **{k: ids[k] for k in needs}})
+    return reverse(name, kwargs={"firm_slug": slug, **{k: ids[k] for k in needs}})
 
 
 def refused(name, method):
@@ -108,6 +171,10 @@ def snapshot():
             sorted(ClientOrganisation.objects.values_list("id", "name", "archived_at")),
             sorted(Membership.objects.values_list("id", "role")),
             sorted(Invitation.objects.values_list("id", "revoked_at", "token_hash")),
+            sorted(Campaign.objects.values_list("id", "status", "name", "open_link_token")),
+            sorted(Respondent.objects.values_list("id", "email", "sent_at")),
+            sorted(Item.objects.values_list("id", "text_en", "version_id")),
+            InstrumentVersion.objects.count(),
             AuditEntry.objects.count(),
         )
 
@@ -178,7 +245,7 @@ def test_roles_below_a_page_get_404_and_change_nothing(
 
 def test_consultant_cannot_touch_colleague_invitations(client, firm_a, objects):
     client.force_login(firm_a.consultant)
-    for name in ("invitation_resend", "invitation_revoke"):
+    for name in ("accounts:invitation_resend", "accounts:invitation_revoke"):
         assert client.post(url(name, firm_a.firm.slug, objects["a"])).status_code == 404
 
 
@@ -216,9 +283,9 @@ def test_owner_can_open_every_page_of_own_firm(client, firm_a, objects, name):
     client.force_login(firm_a.owner)
     response = client.get(url(name, firm_a.firm.slug, ids))
     # An unknown invitation token gets a friendly "link not valid" page with a 404 status.
-    expected = 404 if name == "invitation" else 200
+    expected = 404 if URLS[name][0] == PUBLIC and name != "accounts:logo" else 200
     assert response.status_code == expected
-    if name != "logo":
+    if name not in ("accounts:logo", "assessments:campaign_stats"):
         assert b"<html" in response.content
 
 

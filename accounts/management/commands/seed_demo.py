@@ -4,10 +4,13 @@ Idempotent: running it again changes nothing that is already there. Every write 
 happens inside that firm's scope, as in any other entry point."""
 
 import io
+import random
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from accounts import services
@@ -39,6 +42,22 @@ FIRMS = [
             ("Fabrikam Health", "healthcare", "250-999", "IE"),
         ],
         "executive": ("cfo@contoso.example", "Claire Donovan", "Contoso Bank"),
+        "campaign_client": "Contoso Bank",
+        "campaign": "Contoso Bank PMO check, autumn 2026",
+        "people": [
+            ("Grace Hopper", "leadership", "Executive board"),
+            ("Alan Turing", "leadership", "Executive board"),
+            ("Ada Lovelace", "leadership", "Finance"),
+            ("Linus Pauling", "pmo", "Transformation office"),
+            ("Marie Curie", "pmo", "Transformation office"),
+            ("Niels Bohr", "project_manager", "IT"),
+            ("Lise Meitner", "project_manager", "Retail banking"),
+            ("Emmy Noether", "project_manager", "IT"),
+            ("Carl Gauss", "team_member", "IT"),
+            ("Rosalind Franklin", "team_member", "Retail banking"),
+            ("Edwin Hubble", "team_member", "IT"),
+            ("Katherine Johnson", "team_member", "Operations"),
+        ],
     },
     {
         "slug": "fjallvag",
@@ -54,6 +73,18 @@ FIRMS = [
             ("Kommunförbundet Väst", "public", "250-999", "SE"),
         ],
         "executive": ("it-chef@norrlandsenergi.example", "Maria Holm", "Norrlands Energi"),
+        "campaign_client": "Norrlands Energi",
+        "campaign": "PMO-test Norrlands Energi hösten 2026",
+        "people": [
+            ("Astrid Lindgren", "leadership", "Ledningsgrupp"),
+            ("Olof Palme", "leadership", "Ledningsgrupp"),
+            ("Greta Garbo", "pmo", "PMO"),
+            ("Anders Celsius", "project_manager", "Elnät"),
+            ("Carl Linnaeus", "project_manager", "Produktion"),
+            ("Selma Lagerlöf", "team_member", "IT"),
+            ("Alfred Nobel", "team_member", "Elnät"),
+            ("Ingrid Bergman", "team_member", "IT"),
+        ],
     },
 ]
 
@@ -79,6 +110,70 @@ def ensure_user(email: str, name: str, language: str = "en", **extra) -> User:
         user=user, email=email, defaults={"verified": True, "primary": True}
     )
     return user
+
+
+def seed_campaign(*, firm, owner, client, spec):
+    """An open campaign with invitations out and about two thirds of the answers in."""
+    from assessments import services as assessment_services
+    from assessments.models import Campaign, CampaignStatus, EmailKind, EmailLog, Respondent
+
+    if Campaign.objects.filter(name=spec["campaign"]).exists():
+        return
+    version = assessment_services.install_builtin_instruments(firm=firm)[0]
+    campaign = assessment_services.campaign_create(
+        firm=firm,
+        actor=owner,
+        client=client,
+        version=version,
+        name=spec["campaign"],
+        closes_at=timezone.now() + timedelta(days=10),
+        default_language=spec["language"],
+        open_link=True,
+        **assessment_services.default_invitation_texts(),
+    )
+    domain = client.name.lower().replace(" ", "") + ".example"
+    rows = [
+        {
+            "email": name.lower().replace(" ", ".").replace("ö", "o") + "@" + domain,
+            "name": name,
+            "language": spec["language"],
+            "role_level": role,
+            "department": department,
+        }
+        for name, role, department in spec["people"]
+    ]
+    assessment_services.respondents_add(firm=firm, actor=owner, campaign=campaign, rows=rows)
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.OPEN, opened_at=now - timedelta(days=4)
+    )
+    campaign.refresh_from_db()
+    rng = random.Random(spec["slug"])
+    items = list(version.items.select_related("dimension"))
+    for index, respondent in enumerate(Respondent.objects.filter(campaign=campaign).order_by("id")):
+        Respondent.objects.filter(pk=respondent.pk).update(sent_at=now - timedelta(days=4))
+        EmailLog.objects.create(firm=firm, respondent=respondent, kind=EmailKind.INVITATION)
+        if index % 3 == 2:
+            continue  # invited, not answered yet
+        # Leaders see a more mature PMO than the teams do (the Swedish seed's sign 5).
+        lean = (
+            1
+            if respondent.role_level == "leadership"
+            else (-1 if respondent.role_level == "team_member" else 0)
+        )
+        for item in items:
+            base = rng.choice([2, 3, 3, 4]) + lean
+            value = max(1, min(5, 6 - base if item.reverse else base))
+            value = None if rng.random() < 0.04 else value
+            assessment_services.answer_save(
+                firm=firm, respondent=respondent, item_id=item.pk, value=value
+            )
+        respondent.refresh_from_db()
+        result = assessment_services.personal_result(respondent=respondent)
+        Respondent.objects.filter(pk=respondent.pk).update(
+            opened_at=now - timedelta(days=3), completed_at=now - timedelta(days=2), result=result
+        )
+        EmailLog.objects.create(firm=firm, respondent=respondent, kind=EmailKind.RESULT)
 
 
 class Command(BaseCommand):
@@ -134,6 +229,9 @@ class Command(BaseCommand):
                         country=country,
                     )
                 clients[name] = client
+            seed_campaign(
+                firm=firm, owner=owner, client=clients[spec["campaign_client"]], spec=spec
+            )
             email, name, client_name = spec["executive"]
             executive = ensure_user(email, name, language=spec["language"])
             ClientExecutive.objects.get_or_create(

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Language
+
+from .models import RoleLevel
+from .services import CSV_MAX_BYTES
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class CampaignForm(forms.Form):
+    client = forms.ModelChoiceField(label=_("Client"), queryset=None)
+    version = forms.ModelChoiceField(label=_("Instrument"), queryset=None)
+    name = forms.CharField(label=_("Name"), max_length=160)
+    opens_at = forms.DateTimeField(
+        label=_("Opens"),
+        required=False,
+        widget=DateTimeInput(),
+        help_text=_("Leave empty to open as soon as you launch the campaign."),
+    )
+    closes_at = forms.DateTimeField(label=_("Closes"), widget=DateTimeInput())
+    default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
+    invitation_subject_en = forms.CharField(label=_("Invitation subject (English)"), max_length=200)
+    invitation_body_en = forms.CharField(
+        label=_("Invitation text (English)"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("You can use {name}, {client}, {firm} and {deadline}."),
+    )
+    invitation_subject_sv = forms.CharField(label=_("Invitation subject (Swedish)"), max_length=200)
+    invitation_body_sv = forms.CharField(
+        label=_("Invitation text (Swedish)"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    reminder_interval_days = forms.IntegerField(
+        label=_("Days between reminders"), min_value=1, max_value=30, initial=4
+    )
+    max_reminders = forms.IntegerField(
+        label=_("Reminders at most"), min_value=0, max_value=5, initial=2
+    )
+    anonymous = forms.BooleanField(
+        label=_("Anonymous towards the client"),
+        required=False,
+        initial=True,
+        help_text=_("Nobody at the client sees who answered what."),
+    )
+    open_link = forms.BooleanField(
+        label=_("Open “take the test” link"),
+        required=False,
+        help_text=_("A public link anyone can use, for example on your website."),
+    )
+
+    def __init__(self, *args, clients, versions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+        self.fields["version"].queryset = versions
+        self.fields["version"].label_from_instance = lambda v: (
+            f"{v.instrument.name_en} · v{v.number}"
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opens_at") and data.get("closes_at") and data["opens_at"] >= data["closes_at"]:
+            self.add_error("closes_at", _("The campaign must close after it opens."))
+        return data
+
+
+class RespondentForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    role_level = forms.ChoiceField(
+        label=_("Role level"), choices=[("", "—"), *RoleLevel.choices], required=False
+    )
+    department = forms.CharField(label=_("Department"), max_length=100, required=False)
+
+
+class RespondentCsvForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: email (required), name, language (en or sv), role_level "
+            "(leadership, pmo, project_manager, team_member, other), department. At most 1 MB."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > CSV_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than 1 MB. Split it into smaller files.")
+            )
+        return upload.read()
+
+
+class LeadForm(forms.Form):
+    email = forms.EmailField(label=_("Your email"))
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    consent = forms.BooleanField(
+        label=_("Email me my results and tips. I agree that %(firm)s may contact me about them."),
+        required=True,
+    )
+    followup_opt_in = forms.BooleanField(
+        label=_("Also send me a few short tips over the next two weeks"), required=False
+    )
+
+    def __init__(self, *args, firm_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent"].label = self.fields["consent"].label % {"firm": firm_name}
+
+
+class ItemForm(forms.Form):
+    text_en = forms.CharField(
+        label=_("Statement (English)"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    text_sv = forms.CharField(
+        label=_("Statement (Swedish)"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    reverse = forms.BooleanField(
+        label=_("Reverse-scored"),
+        required=False,
+        help_text=_("Tick when agreeing means a weaker PMO."),
+    )
+    weight = forms.DecimalField(label=_("Weight"), min_value=0.1, max_value=10, decimal_places=2)
+
+
+class DimensionForm(forms.Form):
+    name_en = forms.CharField(label=_("Name (English)"), max_length=120)
+    name_sv = forms.CharField(label=_("Name (Swedish)"), max_length=120)
+    description_en = forms.CharField(
+        label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    description_sv = forms.CharField(
+        label=_("Description (Swedish)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+class AdviceForm(forms.Form):
+    step_en = forms.CharField(
+        label=_("Development step (English)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    step_sv = forms.CharField(
+        label=_("Development step (Swedish)"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    tips_en = forms.CharField(
+        label=_("Tips (English), one per line"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    tips_sv = forms.CharField(
+        label=_("Tips (Swedish), one per line"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def clean_tips_en(self):
+        return self._tips("tips_en")
+
+    def clean_tips_sv(self):
+        return self._tips("tips_sv")
+
+    def _tips(self, field):
+        tips = _lines(self.cleaned_data[field])
+        if not 1 <= len(tips) <= 5:
+            raise forms.ValidationError(_("Write between one and five tips, one per line."))
+        return tips

@@ -1,0 +1,167 @@
+"""The built-in instrument as data; firms copy, edit and version it; used versions freeze."""
+
+import json
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Advice, Dimension, Instrument, InstrumentVersion, Item
+from pmo_platform.tenancy import firm_context
+
+FILE = services.INSTRUMENT_DIR / "pmo_roles_v1.json"
+DIMENSIONS = [
+    "pace_setter",
+    "make_visible",
+    "bridge_builder",
+    "balance_master",
+    "enabler",
+    "strategic_alignment",
+]
+
+
+def test_built_in_instrument_file_is_complete_in_both_languages():
+    data = json.loads(FILE.read_text("utf-8"))
+    assert [d["key"] for d in data["dimensions"]] == DIMENSIONS
+    items = [item for d in data["dimensions"] for item in d["items"]]
+    assert len(items) == 24 and len({i["key"] for i in items}) == 24
+    signs = Counter(item["sign"] for item in items)
+    assert set(signs) == set(range(1, 10)) and min(signs.values()) >= 2
+    assert [n["number"] for n in data["signs"]] == list(range(1, 10))
+    for dimension in data["dimensions"]:
+        assert sum(item["reverse"] for item in dimension["items"]) >= 1
+        assert set(dimension["advice"]) == {"control", "transition", "engine"}
+        for advice in dimension["advice"].values():
+            for language in ("en", "sv"):
+                assert advice["step"][language].strip()
+                assert 2 <= len(advice["tips"][language]) <= 3
+        for item in dimension["items"]:
+            assert item["text"]["en"].strip() and item["text"]["sv"].strip()
+            assert len(item["text"]["en"].split()) <= 20  # short enough for about 8 seconds
+    assert [b["min"] for b in data["bands"]] == [0, 40, 70]
+    assert len(data["scale"]["labels"]["en"]) == len(data["scale"]["labels"]["sv"]) == 5
+
+
+@pytest.mark.django_db
+def test_every_new_firm_gets_its_own_copy_of_the_built_in_instrument(firm_a, firm_b):
+    for world in (firm_a, firm_b):
+        with firm_context(world.firm):
+            version = InstrumentVersion.objects.get()
+            assert version.instrument.is_builtin and version.number == 1
+            assert Item.objects.filter(version=version).count() == 24
+            assert Advice.objects.filter(dimension__version=version).count() == 18
+    with firm_context(firm_a.firm):
+        again = services.install_builtin_instruments(firm=firm_a.firm)  # idempotent
+        assert [v.pk for v in again] == [InstrumentVersion.objects.get().pk]
+
+
+@pytest.mark.django_db
+def test_copy_edit_freeze_and_new_version(client, firm_a):
+    client.force_login(firm_a.consultant)
+    slug = firm_a.firm.slug
+    with firm_context(firm_a.firm):
+        builtin = InstrumentVersion.objects.get()
+        builtin_item = Item.objects.filter(version=builtin).first()
+    # The built-in instrument itself is read-only.
+    response = client.post(
+        reverse("assessments:item_edit", args=[slug, builtin_item.pk]),
+        {"text_en": "x", "text_sv": "y", "weight": "1"},
+    )
+    assert response.status_code == 400 and b"cannot be edited" in response.content
+
+    response = client.post(reverse("assessments:version_copy", args=[slug, builtin.pk]))
+    assert response.status_code == 302
+    with firm_context(firm_a.firm):
+        own = InstrumentVersion.objects.select_related("instrument").get(
+            instrument__is_builtin=False
+        )
+        item = Item.objects.get(version=own, key=builtin_item.key)
+    assert own.number == 1 and own.instrument.based_on_id == builtin.instrument_id
+
+    edit = reverse("assessments:item_edit", args=[slug, item.pk])
+    data = {
+        "text_en": "Our PMO helps.",
+        "text_sv": "PMO:t hjälper.",
+        "reverse": "on",
+        "weight": "2",
+    }
+    assert client.post(edit, data).status_code == 302
+    with firm_context(firm_a.firm):
+        item.refresh_from_db()
+        assert (item.text_en, item.reverse, float(item.weight)) == ("Our PMO helps.", True, 2.0)
+    bad = client.post(edit, {**data, "weight": "-1"})
+    assert bad.status_code == 400
+
+    # A campaign answers on it: the version freezes, and the next edit makes version 2.
+    with firm_context(firm_a.firm):
+        campaign = services.campaign_create(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            client=firm_a.client,
+            version=own,
+            name="On own",
+            closes_at=timezone.now() + timedelta(days=3),
+            default_language="en",
+            **services.default_invitation_texts(),
+        )
+        services.respondents_add(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            campaign=campaign,
+            rows=[
+                {
+                    "email": "p@x.example",
+                    "name": "",
+                    "language": "en",
+                    "role_level": "",
+                    "department": "",
+                }
+            ],
+        )
+        campaign = services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
+        services.answer_save(
+            firm=firm_a.firm, respondent=campaign.respondents.get(), item_id=item.pk, value=4
+        )
+        assert InstrumentVersion.objects.get(pk=own.pk).is_frozen
+    response = client.post(edit, {**data, "text_en": "Changed after answers."})
+    assert response.status_code == 302
+    with firm_context(firm_a.firm):
+        versions = list(
+            InstrumentVersion.objects.filter(instrument=own.instrument).order_by("number")
+        )
+        assert [v.number for v in versions] == [1, 2]
+        assert (
+            Item.objects.get(pk=item.pk).text_en == "Our PMO helps."
+        )  # the used version is intact
+        assert (
+            Item.objects.get(version=versions[1], key=item.key).text_en == "Changed after answers."
+        )
+        assert campaign.version_id == own.pk
+    # Dimension and advice edits go into the same new version.
+    with firm_context(firm_a.firm):
+        dimension = Dimension.objects.filter(version=own).first()
+        advice = Advice.objects.filter(dimension=dimension).first()
+    client.post(
+        reverse("assessments:dimension_edit", args=[slug, dimension.pk]),
+        {"name_en": "Renamed", "name_sv": "Omdöpt", "description_en": "d", "description_sv": "d"},
+    )
+    response = client.post(
+        reverse("assessments:advice_edit", args=[slug, advice.pk]),
+        {"step_en": "s", "step_sv": "s", "tips_en": "one\ntwo", "tips_sv": "ett\ntvå"},
+    )
+    assert response.status_code == 302
+    with firm_context(firm_a.firm):
+        assert InstrumentVersion.objects.filter(instrument=own.instrument).count() == 2
+        assert Dimension.objects.get(version=versions[1], key=dimension.key).name_en == "Renamed"
+        assert Advice.objects.get(
+            dimension__version=versions[1], dimension__key=dimension.key, band=advice.band
+        ).tips_sv == ["ett", "två"]
+        assert Instrument.objects.count() == 2
+    response = client.post(
+        reverse("assessments:advice_edit", args=[slug, advice.pk]),
+        {"step_en": "s", "step_sv": "s", "tips_en": "", "tips_sv": "x"},
+    )
+    assert response.status_code == 400

@@ -1,0 +1,127 @@
+"""Adding respondents by form and CSV: all or nothing, every bad row reported, duplicates merged."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import InstrumentVersion, Respondent
+from pmo_platform.tenancy import firm_context
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign(firm_a):
+    with firm_context(firm_a.firm):
+        return services.campaign_create(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            client=firm_a.client,
+            version=InstrumentVersion.objects.get(),
+            name="Import",
+            closes_at=timezone.now() + timedelta(days=5),
+            default_language="sv",
+            **services.default_invitation_texts(),
+        )
+
+
+def upload(client, world, campaign, content, name="people.csv"):
+    client.force_login(world.consultant)
+    file = SimpleUploadedFile(name, content if isinstance(content, bytes) else content.encode())
+    return client.post(
+        reverse("assessments:respondents_import", args=[world.firm.slug, campaign.pk]),
+        {"file": file},
+    )
+
+
+def people(world, campaign):
+    with firm_context(world.firm):
+        return {
+            r.email: (r.name, r.language, r.role_level, r.department)
+            for r in Respondent.objects.filter(campaign=campaign)
+        }
+
+
+def test_valid_csv_with_semicolons_bom_and_duplicates(client, firm_a, campaign):
+    content = (
+        "\ufeffEmail;Name;Language;Role_level;Department\n"
+        "Eva@Client.example;Eva;en;leadership;Board\n"
+        "\n"
+        "olle@client.example;Olle;;team member;IT\n"
+        "eva@client.example;Eva Ek;;;\n"
+    )
+    response = upload(client, firm_a, campaign, content)
+    assert response.status_code == 302
+    assert people(firm_a, campaign) == {
+        "eva@client.example": ("Eva Ek", "sv", "", ""),  # the later row wins; default language
+        "olle@client.example": ("Olle", "sv", "team_member", "IT"),
+    }
+    # Importing again merges into the existing people.
+    response = upload(client, firm_a, campaign, "email,department\neva@client.example,Finance\n")
+    assert response.status_code == 302
+    assert people(firm_a, campaign)["eva@client.example"][3] == "Finance"
+    assert len(people(firm_a, campaign)) == 2
+
+
+def test_any_bad_row_imports_nothing_and_every_bad_row_is_reported(client, firm_a, campaign):
+    content = (
+        "email,name,language,role_level,department\n"
+        "good@client.example,Good,en,pmo,IT\n"
+        "not-an-email,Bad,en,pmo,IT\n"
+        "x@client.example,X,de,pmo,IT\n"
+        "y@client.example,Y,en,janitor,IT\n"
+        "z@client.example,Z,en,pmo,IT,extra\n"
+    )
+    response = upload(client, firm_a, campaign, content)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Nothing was imported" in body
+    for line, reason in (
+        (3, "valid email"),
+        (4, "language must be en or sv"),
+        (5, "role level must be one of"),
+        (6, "more columns"),
+    ):
+        assert f"Line {line}: " in body and reason in body
+    assert "Line 2" not in body
+    assert people(firm_a, campaign) == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name,department\nEva,IT\n", "include “email”"),
+        (b"email\n\xff\xfe\x00bad@x.example\n", "not UTF-8"),
+        ("email\n", "no rows"),
+        ("", "The submitted file is empty"),
+        ("email\n" + "a" * (1024 * 1024) + "@x.example\n", "larger than 1 MB"),
+    ],
+)
+def test_malformed_files_are_refused_with_a_reason(client, firm_a, campaign, content, message):
+    response = upload(client, firm_a, campaign, content)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert people(firm_a, campaign) == {}
+
+
+def test_too_many_rows_are_refused(client, firm_a, campaign):
+    rows = "".join(f"p{n}@client.example\n" for n in range(services.CSV_MAX_ROWS + 1))
+    response = upload(client, firm_a, campaign, "email\n" + rows)
+    assert response.status_code == 400 and b"More than 5000 rows" in response.content
+    assert people(firm_a, campaign) == {}
+
+
+def test_add_one_person_by_form(client, firm_a, campaign):
+    client.force_login(firm_a.consultant)
+    url = reverse("assessments:respondent_add", args=[firm_a.firm.slug, campaign.pk])
+    response = client.post(
+        url, {"email": "new@client.example", "language": "en", "role_level": "pmo"}
+    )
+    assert response.status_code == 302
+    response = client.post(url, {"email": "broken", "language": "en"})
+    assert response.status_code == 400 and b"valid email" in response.content
+    assert list(people(firm_a, campaign)) == ["new@client.example"]
