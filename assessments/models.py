@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import ClientOrganisation, Language, TenantModel
 
@@ -220,7 +221,7 @@ class RoleLevel(models.TextChoices):
     PMO = "pmo", _("PMO")
     PROJECT_MANAGER = "project_manager", _("Project manager")
     TEAM_MEMBER = "team_member", _("Team member")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("role level", "Other")
 
 
 class Source(models.TextChoices):

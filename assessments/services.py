@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.emails import absolute_url, build_branded_email
 from accounts.models import ClientOrganisation, Firm, Language, User
@@ -766,7 +766,11 @@ def respondent_submit(*, firm: Firm, respondent: Respondent, followup_opt_in: bo
     unanswered = campaign.version.items.exclude(answers__respondent=respondent).count()
     if unanswered:
         raise ValidationError(
-            _("Please answer the remaining %(count)s statements (“don't know” is an answer too).")
+            ngettext(
+                "Please answer the last statement (“don't know” is an answer too).",
+                "Please answer the remaining %(count)s statements (“don't know” is an answer too).",
+                unanswered,
+            )
             % {"count": unanswered}
         )
     result = personal_result(respondent=respondent)

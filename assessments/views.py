@@ -294,7 +294,8 @@ def respondent_resend(request, firm_slug, campaign_id, respondent_id):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, _("The invitation is sent again to %(email)s.") % {"email": respondent.email}
+            request,
+            _("The invitation has been sent again to %(email)s.") % {"email": respondent.email},
         )
     return redirect("assessments:campaign_detail", firm_slug=firm_slug, campaign_id=campaign.pk)
 

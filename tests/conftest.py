@@ -18,8 +18,12 @@ from pmo_platform.celery import app as celery_app
 def pytest_configure(config):
     # Hashing is not under test: a fast hasher keeps user-heavy fixtures quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Each run gets its own cache keys in the real Redis (rate limits, used TOTP codes).
-    settings.CACHES["default"]["KEY_PREFIX"] = f"pmo-test-{uuid.uuid4().hex[:8]}"
+    run = uuid.uuid4().hex[:8]
+    # Each run gets its own cache keys in the real Redis (rate limits, used TOTP codes) ...
+    settings.CACHES["default"]["KEY_PREFIX"] = f"pmo-test-{run}"
+    # ... and its own queue, set before anything publishes, so a running dev worker cannot
+    # steal the tests' tasks and the tests' worker reads exactly what the tests publish.
+    celery_app.conf.task_default_queue = f"pmo-test-{run}"
 
 
 def _use_role(credentials: dict) -> None:
@@ -57,17 +61,15 @@ def _close_worker_connections(**kwargs):
 
 @pytest.fixture(scope="session")
 def celery_worker_app():
-    """The project's Celery app on a queue of its own, so a dev worker cannot steal tasks."""
-    queue = f"pmo-test-{uuid.uuid4().hex[:8]}"
-    celery_app.conf.task_default_queue = queue
-    celery_app.conf.task_routes = None
     return celery_app
 
 
 @pytest.fixture
 def celery_worker(transactional_db, celery_worker_app):
     """A real worker thread consuming from Redis. Use with transactional tests only: the worker
-    sees committed rows, exactly as in production."""
+    sees committed rows, exactly as in production. Tasks that earlier tests published without a
+    worker running are dropped first."""
+    celery_worker_app.control.purge()
     with start_worker(
         celery_worker_app,
         pool="solo",

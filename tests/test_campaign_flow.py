@@ -46,8 +46,10 @@ def campaign_form(world, version, **changes):
     }
 
 
-def answer_all(client, path, version, value=4):
-    for item in version.items.order_by("order"):
+def answer_all(client, path, world, version, value=4):
+    with firm_context(world.firm):
+        items = list(version.items.order_by("order"))
+    for item in items:
         response = client.post(
             path + "answer/",
             data=json.dumps({"item": item.pk, "value": value}),
@@ -101,7 +103,7 @@ def test_campaign_end_to_end_through_the_worker(client, celery_worker, firm_a):
     client.logout()
     page = client.get(path)
     assert page.status_code == 200 and b"0 of 24 answered" in page.content
-    answer_all(client, path, version)
+    answer_all(client, path, firm_a, version)
     response = client.post(path, {"submit": "1", "followup_opt_in": "on"})
     assert response.status_code == 302 and response["Location"].endswith("/result/")
     result_page = client.get(response["Location"])
@@ -113,9 +115,12 @@ def test_campaign_end_to_end_through_the_worker(client, celery_worker, firm_a):
     assert "result" in result_mail.subject.lower()
     with firm_context(firm_a.firm):
         bob = Respondent.objects.get(email="bob@client.example")
-    assert bob.result["overall"] == 75.0  # every "agree" is 75, reversed items score 25
+    # "Agree" everywhere: three items per dimension score 75, the reverse item 25 -> 62.5.
+    assert bob.result["overall"] == 62.5 and bob.result["band"] == "transition"
     assert bob.status == "completed" and bob.followup_opt_in
-    assert "Development engine" in result_mail.body or "In transition" in result_mail.body
+    assert (
+        "62/100 · In transition" in result_mail.body or "63/100 · In transition" in result_mail.body
+    )
     tips_in_mail = [line for line in result_mail.body.splitlines() if line.startswith("  * ")]
     assert len(tips_in_mail) >= 4  # two weakest dimensions, three tips each
 

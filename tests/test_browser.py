@@ -1,0 +1,121 @@
+"""A respondent on a phone, in headless Chromium: answer part, reload, answers kept, finish,
+see the result. Screenshots are saved in test-artifacts/."""
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from playwright.sync_api import expect, sync_playwright
+
+from assessments import services
+from assessments.models import InstrumentVersion, Respondent
+from pmo_platform.tenancy import firm_context
+from tests.helpers import brand
+
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.fixture
+def invited(firm_a):
+    brand(firm_a, default_language="en")
+    with firm_context(firm_a.firm):
+        campaign = services.campaign_create(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            client=firm_a.client,
+            version=InstrumentVersion.objects.get(),
+            name="Phone check",
+            closes_at=timezone.now() + timedelta(days=7),
+            default_language="en",
+            **services.default_invitation_texts(),
+        )
+        services.respondents_add(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            campaign=campaign,
+            rows=[
+                {
+                    "email": "phone@client.example",
+                    "name": "Pia",
+                    "language": "en",
+                    "role_level": "team_member",
+                    "department": "",
+                }
+            ],
+        )
+        campaign = services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
+        respondent = campaign.respondents.get()
+        return respondent, services.respondent_token(respondent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a, invited, settings):
+    # The live server serves static files from their sources, without the manifest's hashes.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    respondent, token = invited
+    url = f"{live_server.url}/f/{firm_a.firm.slug}/s/{token}/"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_context(**PHONE).new_page()
+        failures = []
+        page.on("response", lambda r: failures.append(r.url) if r.status >= 400 else None)
+        page.goto(url)
+        expect(page.locator("h1")).to_contain_text("How does the PMO work")
+        questions = page.locator("fieldset.question")
+        assert questions.count() == 24
+        # Answer the first five by tapping the labels; each is saved as it is given.
+        for n in range(5):
+            questions.nth(n).get_by_text("Agree", exact=True).click()
+            expect(questions.nth(n).locator(".saved")).to_have_text("Saved")
+        expect(page.locator("#progress-text")).to_have_text("5 of 24 answered")
+        page.screenshot(path=str(ARTIFACTS / "survey-phone.png"), full_page=False)
+
+        page.reload()
+        expect(page.locator("#progress-text")).to_have_text("5 of 24 answered")
+        for n in range(5):
+            expect(questions.nth(n).locator("input[value='4']")).to_be_checked()
+        expect(questions.nth(5).locator("input:checked")).to_have_count(0)
+
+        for n in range(5, 24):
+            label = "Don't know" if n == 7 else "Strongly agree"
+            questions.nth(n).get_by_text(label, exact=True).click()
+            expect(questions.nth(n).locator(".saved")).to_have_text("Saved")
+        page.get_by_role("button", name="Submit my answers").click()
+        expect(page.locator("h1")).to_have_text("Your result")
+        expect(page.locator(".result-hero")).to_contain_text("/100")
+        expect(page.get_by_role("heading", name="Your next steps")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "result-phone.png"), full_page=True)
+        assert failures == []  # every stylesheet, script and request worked
+        # The page fits the phone: nothing wider than the screen.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        browser.close()
+
+    with firm_context(firm_a.firm):
+        done = Respondent.objects.get(pk=respondent.pk)
+    assert done.completed_at is not None
+    assert done.result["dimensions"]
+    assert (ARTIFACTS / "survey-phone.png").stat().st_size > 10_000
