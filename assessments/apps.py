@@ -17,3 +17,9 @@ class AssessmentsConfig(AppConfig):
             services.install_builtin_instruments(firm=firm)
 
         firm_created.connect(install_instrument, weak=False, dispatch_uid="assessments_install")
+
+        from anymail.signals import tracking
+
+        from .webhooks import email_event
+
+        tracking.connect(email_event, weak=False, dispatch_uid="assessments_email_event")

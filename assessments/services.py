@@ -1087,6 +1087,9 @@ def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int
         context=context,
     )
     message.extra_headers["X-PMO-Respondent"] = str(respondent.pk)
+    # Read back by email providers' tracking webhooks (django-anymail) to mark bounces.
+    message.metadata = {"firm_id": firm.pk, "respondent_id": respondent.pk, "kind": kind}
+    message.tags = [f"pmo-{kind}"]
     if kind == EmailKind.FOLLOWUP:
         message.extra_headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
         message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -56,10 +56,13 @@ def _campaign_form(request, data=None, initial=None):
 
 @firm_staff
 def campaign_list(request, firm_slug):
+    client = None
+    if request.GET.get("client", "").isdigit():
+        client = ClientOrganisation.objects.filter(pk=int(request.GET["client"])).first()
     return render(
         request,
         "assessments/campaign_list.html",
-        {"campaigns": selectors.campaign_list(firm=request.firm)},
+        {"campaigns": selectors.campaign_list(firm=request.firm, client=client), "client": client},
     )
 
 

@@ -12,6 +12,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("me/", account_views.account_settings, name="account_settings"),
     path("accounts/", include("allauth.urls")),
+    # Delivery events from the email provider (bounces); see docs/operations.md.
+    path("anymail/", include("anymail.urls")),
     path("f/<slug:firm_slug>/", include("accounts.urls")),
     path("f/<slug:firm_slug>/", include("assessments.urls")),
     path(f"{settings.ADMIN_URL_PATH}/", admin.site.urls),

@@ -1,0 +1,233 @@
+"""Campaign rules: placeholders, dates, lifecycle; tasks and webhooks with another firm's ids;
+query counts of the campaign pages."""
+
+from datetime import timedelta
+
+import pytest
+from anymail.signals import AnymailTrackingEvent, tracking
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Campaign, EmailLog, InstrumentVersion, Respondent
+from assessments.tasks import (
+    campaign_housekeeping,
+    send_campaign_emails,
+    send_email_batch,
+    send_respondent_email,
+    sweep,
+)
+from pmo_platform.models import OutboxTask
+from pmo_platform.tenancy import firm_context
+from tests.helpers import run_in_worker, wait_for
+
+from .test_campaign_flow import campaign_form
+
+
+def make(world, n_people=1, launch=True, **changes):
+    with firm_context(world.firm):
+        campaign = services.campaign_create(
+            firm=world.firm,
+            actor=world.owner,
+            client=world.client,
+            version=InstrumentVersion.objects.get(),
+            name=changes.pop("name", "C"),
+            closes_at=timezone.now() + timedelta(days=5),
+            default_language="en",
+            **services.default_invitation_texts() | changes,
+        )
+        services.respondents_add(
+            firm=world.firm,
+            actor=world.owner,
+            campaign=campaign,
+            rows=[
+                {
+                    "email": f"p{n}@{world.firm.slug}.example",
+                    "name": "",
+                    "language": "en",
+                    "role_level": "team_member",
+                    "department": "",
+                }
+                for n in range(n_people)
+            ],
+        )
+        if launch:
+            campaign = services.campaign_launch(
+                firm=world.firm, actor=world.owner, campaign=campaign
+            )
+        return campaign
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"invitation_body_en": "Hi {nmae}"}, "Unknown placeholder {nmae}"),
+        ({"invitation_subject_sv": "Hej {name.__class__}"}, "Unknown placeholder"),
+        ({"invitation_body_sv": "Svara senast {deadline"}, "Unbalanced braces"),
+        ({"closes_at": "2020-01-01T10:00"}, "must be in the future"),
+        ({"reminder_interval_days": "0"}, "greater than or equal to 1"),
+        ({"max_reminders": "9"}, "less than or equal to 5"),
+        ({"name": ""}, "This field is required"),
+    ],
+)
+def test_bad_campaign_input_gives_field_errors_and_creates_nothing(
+    client, firm_a, changes, message
+):
+    with firm_context(firm_a.firm):
+        version = InstrumentVersion.objects.get()
+    client.force_login(firm_a.consultant)
+    response = client.post(
+        reverse("assessments:campaign_create", args=[firm_a.firm.slug]),
+        campaign_form(firm_a, version, **changes),
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    with firm_context(firm_a.firm):
+        assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_other_firms_client_or_instrument_cannot_be_chosen(client, firm_a, firm_b):
+    with firm_context(firm_b.firm):
+        foreign_version = InstrumentVersion.objects.get()
+    with firm_context(firm_a.firm):
+        version = InstrumentVersion.objects.get()
+    client.force_login(firm_a.consultant)
+    url = reverse("assessments:campaign_create", args=[firm_a.firm.slug])
+    for changes in ({"client": firm_b.client.pk}, {"version": foreign_version.pk}):
+        response = client.post(url, campaign_form(firm_a, version) | changes)
+        assert response.status_code == 200 and b"Select a valid choice" in response.content
+    with firm_context(firm_a.firm):
+        assert not Campaign.objects.exists()
+
+
+@pytest.mark.django_db
+def test_lifecycle_rules(firm_a):
+    campaign = make(firm_a, launch=False, name="Later")
+    with firm_context(firm_a.firm):
+        Campaign.objects.filter(pk=campaign.pk).update(opens_at=timezone.now() + timedelta(days=1))
+        campaign.refresh_from_db()
+        assert (
+            services.campaign_launch(firm=firm_a.firm, actor=None, campaign=campaign).status
+            == "scheduled"
+        )
+        assert not OutboxTask.objects.filter(task_name="assessments.send_campaign_emails").exists()
+        services.campaign_close(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
+        with pytest.raises(Exception, match="already closed"):
+            services.campaign_close(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
+        with pytest.raises(Exception, match="closed campaign"):
+            services.respondents_add(
+                firm=firm_a.firm,
+                actor=firm_a.owner,
+                campaign=Campaign.objects.get(pk=campaign.pk),
+                rows=[],
+            )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tasks_given_another_firms_ids_do_nothing(celery_worker, firm_a, firm_b):
+    campaign_b = make(firm_b, n_people=2, name="B campaign")
+    wait_for(lambda: len(mail.outbox) == 2)
+    with firm_context(firm_b.firm):
+        respondent_b = Respondent.objects.filter(campaign=campaign_b).first()
+        EmailLog.objects.all().delete()
+        Respondent.objects.update(sent_at=None)
+    a = firm_a.firm.pk
+    assert (
+        run_in_worker(send_campaign_emails, firm_id=a, campaign_id=campaign_b.pk, kind="invitation")
+        == 0
+    )
+    assert (
+        run_in_worker(send_email_batch, firm_id=a, kind="invitation", items=[[respondent_b.pk, 0]])
+        == 0
+    )
+    assert (
+        run_in_worker(
+            send_respondent_email,
+            firm_id=a,
+            respondent_id=respondent_b.pk,
+            kind="invitation",
+            sequence=0,
+        )
+        is False
+    )
+    assert run_in_worker(campaign_housekeeping, firm_id=a, campaign_id=campaign_b.pk) is None
+    assert len(mail.outbox) == 2
+    with firm_context(firm_b.firm):
+        assert not EmailLog.objects.exists()
+        assert not Respondent.objects.filter(sent_at__isnull=False).exists()
+
+
+@pytest.mark.django_db  # the test's transaction never commits: the outbox rows stay to be read
+def test_sweep_hands_each_firms_campaigns_to_that_firm(firm_a, firm_b):
+    campaign_a = make(firm_a, n_people=0, name="A open")
+    campaign_b = make(firm_b, n_people=0, name="B open")
+    make(firm_b, n_people=0, launch=False, name="B draft")
+    OutboxTask.objects.all().delete()
+    assert sweep() == 2
+    queued = sorted(
+        (row.kwargs["firm_id"], row.kwargs["campaign_id"])
+        for row in OutboxTask.objects.filter(task_name="assessments.campaign_housekeeping")
+    )
+    assert queued == sorted([(firm_a.firm.pk, campaign_a.pk), (firm_b.firm.pk, campaign_b.pk)])
+
+
+@pytest.mark.django_db
+def test_bounce_webhook_marks_only_that_firms_respondent(firm_a, firm_b):
+    make(firm_a)
+    make(firm_b)
+    with firm_context(firm_a.firm):
+        respondent_a = Respondent.objects.get()
+    with firm_context(firm_b.firm):
+        respondent_b = Respondent.objects.get()
+
+    def bounce(firm_id, respondent_id, event_type="bounced"):
+        event = AnymailTrackingEvent(
+            event_type=event_type, metadata={"firm_id": firm_id, "respondent_id": respondent_id}
+        )
+        tracking.send(sender=object, event=event, esp_name="Test")
+
+    bounce(firm_a.firm.pk, respondent_b.pk)  # mismatched: firm A's scope, firm B's respondent
+    bounce(firm_a.firm.pk, respondent_a.pk, event_type="delivered")
+    bounce("x", "y")
+    with firm_context(firm_b.firm):
+        assert Respondent.objects.get().bounced_at is None
+    with firm_context(firm_a.firm):
+        assert Respondent.objects.get().bounced_at is None
+    bounce(firm_a.firm.pk, respondent_a.pk)
+    with firm_context(firm_a.firm):
+        assert Respondent.objects.get().status == "bounced"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["campaign_detail", "campaign_list", "campaign_stats"])
+def test_campaign_pages_keep_a_constant_number_of_queries(
+    client, firm_a, django_assert_max_num_queries, page
+):
+    campaign = make(firm_a, n_people=2)
+    client.force_login(firm_a.owner)
+    args = [firm_a.firm.slug] + ([campaign.pk] if page != "campaign_list" else [])
+    url = reverse(f"assessments:{page}", args=args)
+    with django_assert_max_num_queries(20) as small:
+        assert client.get(url).status_code == 200
+    with firm_context(firm_a.firm):
+        services.respondents_add(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            campaign=campaign,
+            rows=[
+                {
+                    "email": f"more{n}@x.example",
+                    "name": f"N{n}",
+                    "language": "sv",
+                    "role_level": role,
+                    "department": "IT",
+                }
+                for n, role in enumerate(["pmo", "leadership", "team_member"] * 10)
+            ],
+        )
+    make(firm_a, n_people=3, name="Another")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(url).status_code == 200
