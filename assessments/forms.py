@@ -134,6 +134,15 @@ class ItemForm(forms.Form):
     weight = forms.DecimalField(label=_("Weight"), min_value=0.1, max_value=10, decimal_places=2)
 
 
+class NewItemForm(ItemForm):
+    sign = forms.TypedChoiceField(
+        label=_("Sign"),
+        coerce=int,
+        choices=[(n, n) for n in range(1, 10)],
+        help_text=_("Which of the nine signs this statement tests."),
+    )
+
+
 class DimensionForm(forms.Form):
     name_en = forms.CharField(label=_("Name (English)"), max_length=120)
     name_sv = forms.CharField(label=_("Name (Swedish)"), max_length=120)

@@ -291,6 +291,78 @@ def item_update(
 
 
 @transaction.atomic
+def item_add(
+    *,
+    firm: Firm,
+    actor: User,
+    dimension: Dimension,
+    text_en: str,
+    text_sv: str,
+    reverse: bool,
+    weight,
+    sign: int,
+) -> Item:
+    """Add a statement to a dimension (in a new version when this one is frozen)."""
+    version = editable_version(firm=firm, actor=actor, version=dimension.version)
+    target = (
+        dimension
+        if version.pk == dimension.version_id
+        else version.dimensions.get(key=dimension.key)
+    )
+    last = target.items.order_by("-order").first()
+    number = version.items.count() + 1
+    key = f"{target.key}_{number}"
+    while version.items.filter(key=key).exists():
+        number += 1
+        key = f"{target.key}_{number}"
+    # Keep the survey order: the new statement goes right after this dimension's last one.
+    order = (last.order + 1) if last else 0
+    version.items.filter(order__gte=order).update(order=F("order") + 1)
+    item = Item(
+        firm=firm,
+        version=version,
+        dimension=target,
+        key=key,
+        order=order,
+        sign=sign,
+        text_en=text_en,
+        text_sv=text_sv,
+        reverse=reverse,
+        weight=weight,
+    )
+    item.full_clean(exclude=["firm", "version", "dimension"])
+    item.save()
+    audit(
+        firm=firm,
+        actor=actor,
+        action="instrument.item_added",
+        target=item,
+        version=version.number,
+        key=key,
+    )
+    return item
+
+
+@transaction.atomic
+def item_remove(*, firm: Firm, actor: User, item: Item) -> InstrumentVersion:
+    """Remove a statement (from a new version when this one is frozen); a dimension keeps one."""
+    version = editable_version(firm=firm, actor=actor, version=item.version)
+    target = item if version.pk == item.version_id else version.items.get(key=item.key)
+    if target.dimension.items.count() <= 1:
+        raise ValidationError(_("A dimension needs at least one statement."))
+    audit(
+        firm=firm,
+        actor=actor,
+        action="instrument.item_removed",
+        target=target,
+        version=version.number,
+        key=target.key,
+    )
+    target.delete()
+    return version
+
+
+@transaction.atomic
 def dimension_update(
     *,
     firm: Firm,

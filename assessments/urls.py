@@ -33,6 +33,8 @@ urlpatterns = [
     path("instruments/<int:version_id>/", views.version_detail, name="version_detail"),
     path("instruments/<int:version_id>/copy/", views.version_copy, name="version_copy"),
     path("instruments/items/<int:item_id>/edit/", views.item_edit, name="item_edit"),
+    path("instruments/items/<int:item_id>/remove/", views.item_remove, name="item_remove"),
+    path("instruments/dimensions/<int:dimension_id>/add-item/", views.item_add, name="item_add"),
     path(
         "instruments/dimensions/<int:dimension_id>/edit/",
         views.dimension_edit,

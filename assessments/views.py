@@ -30,6 +30,7 @@ from .forms import (
     DimensionForm,
     ItemForm,
     LeadForm,
+    NewItemForm,
     RespondentCsvForm,
     RespondentForm,
 )
@@ -397,6 +398,48 @@ def item_edit(request, firm_slug, item_id):
         "weight": item.weight,
     }
     return _edit(request, item, ItemForm, initial, services.item_update, "item", item.key)
+
+
+@firm_staff
+def item_add(request, firm_slug, dimension_id):
+    dimension = selectors.dimension_get(firm=request.firm, pk=dimension_id)
+    if dimension is None:
+        raise Http404
+    form = NewItemForm(request.POST or None, initial={"weight": 1, "sign": 1})
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.item_add(
+                firm=request.firm, actor=request.user, dimension=dimension, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Statement added."))
+            return redirect(
+                "assessments:version_detail", firm_slug=firm_slug, version_id=item.version_id
+            )
+    return render(
+        request,
+        "assessments/instrument_edit.html",
+        {"form": form, "title": dimension.name_en, "version": dimension.version},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@firm_staff
+def item_remove(request, firm_slug, item_id):
+    item = selectors.item_get(firm=request.firm, pk=item_id)
+    if item is None:
+        raise Http404
+    try:
+        version = services.item_remove(firm=request.firm, actor=request.user, item=item)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        version = item.version
+    else:
+        messages.success(request, _("Statement removed."))
+    return redirect("assessments:version_detail", firm_slug=firm_slug, version_id=version.pk)
 
 
 @firm_staff

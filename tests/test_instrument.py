@@ -165,3 +165,44 @@ def test_copy_edit_freeze_and_new_version(client, firm_a):
         {"step_en": "s", "step_sv": "s", "tips_en": "", "tips_sv": "x"},
     )
     assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_statements_can_be_added_and_removed_in_an_own_copy(client, firm_a):
+    client.force_login(firm_a.consultant)
+    slug = firm_a.firm.slug
+    with firm_context(firm_a.firm):
+        builtin = InstrumentVersion.objects.get()
+        own = services.instrument_copy(firm=firm_a.firm, actor=firm_a.owner, version=builtin)
+        dimension = Dimension.objects.get(version=own, key="enabler")
+        builtin_dimension = Dimension.objects.get(version=builtin, key="enabler")
+    add = reverse("assessments:item_add", args=[slug, dimension.pk])
+    data = {
+        "text_en": "Our PMO clears blockers within a week.",
+        "text_sv": "PMO:t röjer hinder inom en vecka.",
+        "weight": "1",
+        "sign": "4",
+    }
+    assert client.post(add, data).status_code == 302
+    assert client.post(add, {**data, "sign": "12"}).status_code == 400
+    assert (
+        client.post(
+            reverse("assessments:item_add", args=[slug, builtin_dimension.pk]), data
+        ).status_code
+        == 400
+    )
+    with firm_context(firm_a.firm):
+        items = list(Item.objects.filter(version=own).order_by("order"))
+        added = next(i for i in items if i.text_en.startswith("Our PMO clears"))
+        enabler = [i for i in items if i.dimension_id == dimension.pk]
+        assert len(items) == 25 and len(enabler) == 5 and enabler[-1] == added
+        assert [i.order for i in items] == list(range(25))  # still one ordered survey
+    remove = reverse("assessments:item_remove", args=[slug, added.pk])
+    assert client.post(remove).status_code == 302
+    with firm_context(firm_a.firm):
+        assert Item.objects.filter(version=own).count() == 24
+        for item in list(Item.objects.filter(dimension=dimension))[:-1]:
+            services.item_remove(firm=firm_a.firm, actor=firm_a.owner, item=item)
+        last = Item.objects.get(dimension=dimension)
+    response = client.post(reverse("assessments:item_remove", args=[slug, last.pk]), follow=True)
+    assert b"at least one statement" in response.content

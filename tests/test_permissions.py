@@ -62,6 +62,8 @@ URLS = {
     "assessments:version_detail": (STAFF, ["version_id"], True),
     "assessments:version_copy": (STAFF, ["version_id"], False),
     "assessments:item_edit": (STAFF, ["item_id"], True),
+    "assessments:item_remove": (STAFF, ["item_id"], False),
+    "assessments:item_add": (STAFF, ["dimension_id"], True),
     "assessments:dimension_edit": (STAFF, ["dimension_id"], True),
     "assessments:advice_edit": (STAFF, ["advice_id"], True),
     # The respondent's pages: the personal token is the credential (tests/test_survey.py).
