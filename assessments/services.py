@@ -1087,8 +1087,19 @@ def _eligible(respondent: Respondent, kind: str, sequence: int) -> bool:
     return False
 
 
-def _fill(template: str, values: dict) -> str:
-    return template.format_map(values)
+def invitation_text(*, firm: Firm, campaign: Campaign, language: str, name: str) -> tuple[str, str]:
+    """The campaign's invitation subject and text in `language`, placeholders filled."""
+    with translation.override(language):
+        deadline = formats.date_format(timezone.localtime(campaign.closes_at), "DATE_FORMAT")
+        values = {
+            "name": name or _("colleague"),
+            "client": campaign.client.name,
+            "firm": firm.name,
+            "deadline": deadline,
+        }
+    subject = localized(campaign, "invitation_subject", language).format_map(values)
+    body = localized(campaign, "invitation_body", language).format_map(values)
+    return subject, body
 
 
 def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int):
@@ -1097,14 +1108,6 @@ def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int
     branding = branding_for_firm(firm=firm)
     with translation.override(language):
         deadline = formats.date_format(timezone.localtime(campaign.closes_at), "DATE_FORMAT")
-    with translation.override(language):
-        fallback_name = _("colleague")
-    values = {
-        "name": respondent.name or fallback_name,
-        "client": campaign.client.name,
-        "firm": firm.name,
-        "deadline": deadline,
-    }
     link = survey_url(respondent)
     context = {
         "respondent": respondent,
@@ -1115,8 +1118,9 @@ def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int
         "sequence": sequence,
     }
     if kind in (EmailKind.INVITATION, EmailKind.REMINDER):
-        subject = _fill(localized(campaign, "invitation_subject", language), values)
-        body = _fill(localized(campaign, "invitation_body", language), values)
+        subject, body = invitation_text(
+            firm=firm, campaign=campaign, language=language, name=respondent.name
+        )
         if kind == EmailKind.REMINDER:
             with translation.override(language):
                 subject = _("Reminder: %(subject)s") % {"subject": subject}

@@ -126,19 +126,10 @@ def _preview(campaign, firm):
     """The invitation as respondents will read it, in both languages."""
     previews = []
     for language, label in Language.choices:
-        with translation.override(language):
-            values = {
-                "name": "Alex Andersson",
-                "client": campaign.client.name,
-                "firm": firm.name,
-                "deadline": timezone.localtime(campaign.closes_at).strftime("%Y-%m-%d"),
-            }
-            try:
-                subject = localized(campaign, "invitation_subject", language).format_map(values)
-                body = localized(campaign, "invitation_body", language).format_map(values)
-            except (KeyError, ValueError, IndexError):
-                subject, body = "", ""
-            previews.append({"language": str(label), "subject": subject, "body": body})
+        subject, body = services.invitation_text(
+            firm=firm, campaign=campaign, language=language, name="Alex Andersson"
+        )
+        previews.append({"language": str(label), "subject": subject, "body": body})
     return previews
 
 
