@@ -46,6 +46,7 @@ from .models import (
     Source,
     localized,
 )
+from .signals import campaign_closed, response_completed
 
 INSTRUMENT_DIR = Path(__file__).resolve().parent / "instruments"
 PLACEHOLDERS = {"name", "client", "firm", "deadline"}
@@ -579,6 +580,7 @@ def campaign_close(*, firm: Firm, actor: User | None, campaign: Campaign) -> Cam
         raise ValidationError(_("This campaign is already closed."))
     campaign.refresh_from_db()
     audit(firm=firm, actor=actor, action="campaign.closed", target=campaign)
+    campaign_closed.send(sender=Campaign, firm=firm, campaign=campaign)
     return campaign
 
 
@@ -854,6 +856,7 @@ def respondent_submit(*, firm: Firm, respondent: Respondent, followup_opt_in: bo
     respondent.refresh_from_db()
     if respondent.email:
         _enqueue_result_email(firm=firm, respondent=respondent)
+    response_completed.send(sender=Campaign, firm=firm, campaign=campaign)
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -50,19 +51,20 @@ class FirmTask(Task):
             return super().__call__(*args, **kwargs)
 
 
-def enqueue(task, **kwargs) -> None:
-    """Publish `task(**kwargs)` after the current transaction commits, durably."""
+def enqueue(task, _countdown: int = 0, **kwargs) -> None:
+    """Publish `task(**kwargs)` after the current transaction commits, durably; `_countdown`
+    delays it by that many seconds (a debounce)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue() must be called inside a transaction (a service)")
     json.dumps(kwargs)  # fail now, not in the worker, on anything that is not plain JSON
-    row = OutboxTask.objects.create(task_name=task.name, kwargs=kwargs)
-    transaction.on_commit(lambda: publish(row.pk, row.task_name, row.kwargs))
+    row = OutboxTask.objects.create(task_name=task.name, kwargs=kwargs, countdown=_countdown)
+    transaction.on_commit(lambda: publish(row.pk, row.task_name, row.kwargs, row.countdown))
 
 
-def publish(pk: int, task_name: str, kwargs: dict) -> bool:
+def publish(pk: int, task_name: str, kwargs: dict, countdown: int = 0) -> bool:
     """Hand one outbox row to the broker; keep it when the broker cannot be reached."""
     try:
-        app.send_task(task_name, kwargs=kwargs)
+        app.send_task(task_name, kwargs=kwargs, countdown=countdown or None)
     except Exception as exc:  # any broker failure: the row stays for flush_outbox
         logger.warning("broker unavailable, %s kept in the outbox: %s", task_name, exc)
         OutboxTask.objects.filter(pk=pk).update(
@@ -86,7 +88,9 @@ def flush_outbox(limit: int = 500) -> int:
             .order_by("id")[:limit]
         )
         for row in list(rows):
-            if publish(row.pk, row.task_name, row.kwargs):
+            due = row.created_at + timedelta(seconds=row.countdown)
+            remaining = max(0, int((due - timezone.now()).total_seconds()))
+            if publish(row.pk, row.task_name, row.kwargs, remaining):
                 published += 1
             else:
                 break  # the broker is down; try again on the next beat

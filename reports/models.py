@@ -1,3 +1,73 @@
-# Report snapshots and benchmarks arrive with issue 4. Every model added here must extend
-# accounts.models.TenantModel and get an EnableRLS migration; tests/test_tenancy_model_walk.py
-# fails otherwise.
+"""Report snapshots and the firm's report settings. Tenant-owned (TenantModel + RLS)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import TenantModel
+from assessments.models import Campaign
+
+
+class ReportSettings(TenantModel):
+    """How a firm's reports protect respondents."""
+
+    min_group_size = models.PositiveSmallIntegerField(
+        _("minimum group size"),
+        default=5,
+        help_text=_("Groups with fewer responses are never shown (at least 3)."),
+    )
+    contribute_to_benchmarks = models.BooleanField(
+        _("contribute anonymised aggregates to cross-firm benchmarks"), default=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["firm"], name="report_settings_one_per_firm"),
+            models.CheckConstraint(condition=Q(min_group_size__gte=3), name="min_group_at_least_3"),
+        ]
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    BUILDING = "building", _("Building")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ReportTrigger(models.TextChoices):
+    CLOSED = "closed", _("Campaign closed")
+    REQUESTED = "requested", _("Requested")
+    ANSWERS = "answers", _("New answers")
+
+
+class Report(TenantModel):
+    """An immutable snapshot of one campaign's results. A rebuild makes a new row."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reports")
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED
+    )
+    trigger = models.CharField(max_length=10, choices=ReportTrigger.choices)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    response_count = models.PositiveIntegerField(default=0)
+    data = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "number"], name="report_unique_number"),
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=Q(status__in=["queued", "building"]),
+                name="report_one_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id} #{self.number}"

@@ -1,0 +1,177 @@
+"""Campaign aggregates, computed in PostgreSQL (GROUP BY, percentiles) with a fixed number of
+queries whatever the number of responses. The rules are those of `assessments.scoring`:
+
+- item score (value - 1) * 25, reverse items (5 - value) * 25, "don't know" left out;
+- a respondent's dimension score is the weighted mean of their answered items, when at least
+  `min_answered_share` of the dimension's items are answered;
+- a respondent's overall score is the mean of their scored dimensions when at least half are;
+- the organisation's dimension score is the mean of its respondents' dimension scores, and its
+  overall index is the mean of the organisation's dimension scores.
+
+Runs inside the firm's scope: raw SQL is still behind the RLS wall. Values always travel as query
+parameters; the only text put into the SQL is constant (column names from a fixed tuple and the
+histogram's bucket edges).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from django.db import connection
+
+HISTOGRAM_EDGES = [0, 20, 40, 60, 80, 100]
+
+_SCORED = """
+WITH items AS (
+    SELECT id, dimension_id, sign, reverse, weight::float AS weight
+    FROM assessments_item WHERE version_id = %(version)s
+), dim_size AS (
+    SELECT dimension_id, count(*) AS n_items FROM items GROUP BY dimension_id
+), rdim AS (
+    SELECT a.respondent_id, it.dimension_id,
+           sum((CASE WHEN it.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0 * it.weight)
+               / sum(it.weight) AS score,
+           count(*) AS answered
+    FROM assessments_answer a
+    JOIN items it ON it.id = a.item_id
+    JOIN assessments_respondent r ON r.id = a.respondent_id
+    WHERE r.campaign_id = %(campaign)s AND r.completed_at IS NOT NULL AND a.value IS NOT NULL
+    GROUP BY a.respondent_id, it.dimension_id
+), scored AS (
+    SELECT rdim.respondent_id, rdim.dimension_id, rdim.score
+    FROM rdim JOIN dim_size ds USING (dimension_id)
+    WHERE rdim.answered >= GREATEST(1, ceil(%(share)s * ds.n_items))
+), roverall AS (
+    SELECT respondent_id, avg(score) AS score
+    FROM scored GROUP BY respondent_id
+    HAVING count(*) >= ceil((SELECT count(*) FROM dim_size) / 2.0)
+)
+"""
+
+_HISTOGRAM = ", ".join(
+    f"count(*) FILTER (WHERE score >= {low} AND score {'<=' if high == 100 else '<'} {high})"
+    for low, high in itertools.pairwise(HISTOGRAM_EDGES)
+)
+
+
+def _rows(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _round(value):
+    return None if value is None else round(float(value), 1)
+
+
+def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share: float) -> dict:
+    """Raw aggregates for one campaign (confidentiality is applied by the report builder)."""
+    params = {"campaign": campaign_id, "version": version_id, "share": min_answered_share}
+
+    counts = _rows(
+        """
+        SELECT count(*) FILTER (WHERE source = 'invited'),
+               count(*) FILTER (WHERE source = 'invited' AND completed_at IS NOT NULL),
+               count(*) FILTER (WHERE completed_at IS NOT NULL)
+        FROM assessments_respondent WHERE campaign_id = %(campaign)s
+        """,
+        params,
+    )[0]
+
+    dimensions = {}
+    for row in _rows(
+        _SCORED
+        + f"""
+        SELECT dimension_id, count(*), avg(score), stddev_pop(score),
+               percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY score),
+               {_HISTOGRAM}
+        FROM scored GROUP BY dimension_id
+        """,
+        params,
+    ):
+        dimension_id, n, mean, sd, quartiles, *histogram = row
+        dimensions[dimension_id] = {
+            "n": n,
+            "mean": _round(mean),
+            "sd": _round(sd),
+            "quartiles": [_round(q) for q in quartiles],
+            "histogram": list(histogram),
+        }
+
+    overall_row = _rows(
+        _SCORED
+        + f"""
+        SELECT count(*), avg(score), stddev_pop(score),
+               percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY score),
+               {_HISTOGRAM}
+        FROM roverall
+        """,
+        params,
+    )[0]
+    n, mean, sd, quartiles, *histogram = overall_row
+    respondents = {
+        "n": n,
+        "mean": _round(mean),
+        "sd": _round(sd),
+        "quartiles": [_round(q) for q in quartiles] if quartiles else [None, None, None],
+        "histogram": list(histogram),
+    }
+
+    signs = {
+        sign: {"n": n, "mean": _round(mean), "sd": _round(sd)}
+        for sign, n, mean, sd in _rows(
+            """
+            SELECT i.sign, count(DISTINCT a.respondent_id),
+                   avg((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0),
+                   stddev_pop((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0)
+            FROM assessments_answer a
+            JOIN assessments_item i ON i.id = a.item_id
+            JOIN assessments_respondent r ON r.id = a.respondent_id
+            WHERE r.campaign_id = %(campaign)s AND r.completed_at IS NOT NULL
+                  AND a.value IS NOT NULL AND i.version_id = %(version)s
+            GROUP BY i.sign
+            """,
+            params,
+        )
+    }
+
+    segments = {}
+    for attribute in ("role_level", "department"):
+        groups: dict[str, dict] = {}
+        for value, n in _rows(
+            f"""
+            SELECT {attribute}, count(*) FROM assessments_respondent
+            WHERE campaign_id = %(campaign)s AND completed_at IS NOT NULL
+            GROUP BY {attribute}
+            """,
+            params,
+        ):
+            groups[value] = {"n": n, "dimensions": {}, "overall": None}
+        for value, dimension_id, mean in _rows(
+            _SCORED
+            + f"""
+            SELECT r.{attribute}, s.dimension_id, avg(s.score)
+            FROM scored s JOIN assessments_respondent r ON r.id = s.respondent_id
+            GROUP BY r.{attribute}, s.dimension_id
+            UNION ALL
+            SELECT r.{attribute}, NULL, avg(o.score)
+            FROM roverall o JOIN assessments_respondent r ON r.id = o.respondent_id
+            GROUP BY r.{attribute}
+            """,
+            params,
+        ):
+            if dimension_id is None:
+                groups[value]["overall"] = _round(mean)
+            else:
+                groups[value]["dimensions"][dimension_id] = _round(mean)
+        segments[attribute] = groups
+
+    return {
+        "invited": counts[0],
+        "completed_invited": counts[1],
+        "completed": counts[2],
+        "dimensions": dimensions,
+        "respondents": respondents,
+        "signs": signs,
+        "segments": segments,
+    }

@@ -1,0 +1,165 @@
+"""Report snapshots: requested by services and signals, built by a Celery worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import Firm, User
+from accounts.services import audit
+from assessments.models import Campaign, RoleLevel
+from assessments.scoring import band_for
+from pmo_platform.tasks import enqueue
+
+from .aggregation import campaign_aggregates
+from .confidentiality import visible_groups
+from .models import Report, ReportSettings, ReportStatus, ReportTrigger
+
+# While a campaign is open, answers arriving within this window share one rebuild.
+DEBOUNCE = timedelta(minutes=2)
+
+
+def report_settings(*, firm: Firm) -> ReportSettings:
+    return ReportSettings.objects.filter(firm=firm).first() or ReportSettings(firm=firm)
+
+
+@transaction.atomic
+def report_request(
+    *, firm: Firm, campaign: Campaign, trigger: str, actor: User | None = None
+) -> Report:
+    """Ask for a fresh snapshot. A report already waiting is reused (debounce)."""
+    pending = Report.objects.filter(
+        campaign=campaign, status__in=[ReportStatus.QUEUED, ReportStatus.BUILDING]
+    ).first()
+    if pending is not None and pending.status == ReportStatus.QUEUED:
+        return pending
+    number = (Report.objects.filter(campaign=campaign).aggregate(n=Max("number"))["n"] or 0) + 1
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                firm=firm, campaign=campaign, number=number, trigger=trigger
+            )
+    except IntegrityError:  # another request won the race; its report will do
+        return Report.objects.get(
+            campaign=campaign, status__in=[ReportStatus.QUEUED, ReportStatus.BUILDING]
+        )
+    audit(firm=firm, actor=actor, action="report.requested", target=report, trigger=trigger)
+    from .tasks import build_report
+
+    countdown = int(DEBOUNCE.total_seconds()) if trigger == ReportTrigger.ANSWERS else 0
+    enqueue(build_report, firm_id=firm.pk, report_id=report.pk, _countdown=countdown)
+    return report
+
+
+def report_build(*, firm: Firm, report_id: int) -> bool:
+    """Build one queued report (called by the worker inside the firm's scope)."""
+    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.QUEUED).update(
+        status=ReportStatus.BUILDING, started_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    report = Report.objects.select_related("campaign", "campaign__version").get(pk=report_id)
+    settings_ = report_settings(firm=firm)
+    data = snapshot(campaign=report.campaign, min_group=settings_.min_group_size)
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.READY,
+        finished_at=timezone.now(),
+        data=data,
+        response_count=data["response"]["completed"],
+    )
+    return True
+
+
+def _rate(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def snapshot(*, campaign: Campaign, min_group: int) -> dict:
+    """The report's content: numbers and keys only (labels come from the frozen version)."""
+    version = campaign.version
+    dimension_keys = dict(version.dimensions.values_list("id", "key"))
+    order = list(version.dimensions.order_by("order").values_list("key", flat=True))
+    raw = campaign_aggregates(
+        campaign_id=campaign.pk,
+        version_id=version.pk,
+        min_answered_share=version.min_answered_share,
+    )
+    response = {
+        "invited": raw["invited"],
+        "completed": raw["completed"],
+        "completed_invited": raw["completed_invited"],
+        "rate": _rate(raw["completed_invited"], raw["invited"]),
+    }
+    data = {
+        "generated_at": timezone.now().isoformat(),
+        "min_group_size": min_group,
+        "response": response,
+        "suppressed": raw["completed"] < min_group,
+    }
+    if data["suppressed"]:
+        return data
+
+    dimensions = []
+    for dimension_id, values in raw["dimensions"].items():
+        key = dimension_keys[dimension_id]
+        dimensions.append({"key": key, **values, "band": band_for(values["mean"], version.bands)})
+    dimensions.sort(key=lambda d: order.index(d["key"]))
+    scored = [d["mean"] for d in dimensions if d["mean"] is not None]
+    overall = round(sum(scored) / len(scored), 1) if scored else None
+    data["overall"] = {
+        "score": overall,
+        "band": band_for(overall, version.bands),
+        "respondents": raw["respondents"],
+    }
+    data["dimensions"] = dimensions
+    data["signs"] = [{"number": sign, **values} for sign, values in sorted(raw["signs"].items())]
+    by_score = sorted((d for d in dimensions if d["mean"] is not None), key=lambda d: d["mean"])
+    data["weakest"] = [d["key"] for d in by_score[:2]]
+    data["strongest"] = [d["key"] for d in reversed(by_score[-2:])]
+
+    segments, hidden = {}, {}
+    for attribute, groups in raw["segments"].items():
+        sizes = {value: group["n"] for value, group in groups.items()}
+        visible = visible_groups(sizes, min_group)
+        hidden[attribute] = len(sizes) - len(visible)
+        segments[attribute] = [
+            {
+                "value": value,
+                "n": groups[value]["n"],
+                "overall": groups[value]["overall"],
+                "dimensions": {
+                    dimension_keys[d]: score for d, score in groups[value]["dimensions"].items()
+                },
+            }
+            for value in sorted(visible, key=lambda v: (-sizes[v], str(v)))
+        ]
+    data["segments"] = segments
+    data["hidden_segments"] = hidden
+    data["gap"] = _leadership_gap(segments["role_level"])
+    return data
+
+
+def _leadership_gap(groups: list[dict]) -> dict | None:
+    """Where leadership and teams see the PMO differently (the Swedish seed's sign 5)."""
+    by_value = {g["value"]: g for g in groups}
+    leaders, teams = by_value.get(RoleLevel.LEADERSHIP), by_value.get(RoleLevel.TEAM_MEMBER)
+    if not leaders or not teams or leaders["overall"] is None or teams["overall"] is None:
+        return None
+    per_dimension = {
+        key: round(leaders["dimensions"][key] - teams["dimensions"][key], 1)
+        for key in leaders["dimensions"]
+        if key in teams["dimensions"]
+        and leaders["dimensions"][key] is not None
+        and teams["dimensions"][key] is not None
+    }
+    widest = max(per_dimension, key=lambda k: abs(per_dimension[k])) if per_dimension else None
+    return {
+        "leadership": leaders["overall"],
+        "teams": teams["overall"],
+        "difference": round(leaders["overall"] - teams["overall"], 1),
+        "dimensions": per_dimension,
+        "widest": widest,
+    }

@@ -1,0 +1,12 @@
+from celery import shared_task
+
+from pmo_platform.tasks import FirmTask
+from pmo_platform.tenancy import current_firm
+
+from . import services
+
+
+@shared_task(base=FirmTask, name="reports.build_report")
+def build_report(*, firm_id: int, report_id: int) -> bool:
+    """Build one report snapshot; a repeat of the task finds it claimed and does nothing."""
+    return services.report_build(firm=current_firm(), report_id=report_id)

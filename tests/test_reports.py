@@ -1,0 +1,234 @@
+"""Report snapshots: numbers against hand-computed values, small-group protection, the build
+through the worker, and a query count that does not grow with the responses."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from assessments import services as assessment_services
+from assessments.models import Answer, InstrumentVersion, Item, Respondent
+from pmo_platform.models import OutboxTask
+from pmo_platform.tenancy import firm_context
+from reports import services
+from reports.confidentiality import visible_groups
+from reports.models import Report, ReportSettings
+from reports.tasks import build_report
+from tests.helpers import run_in_worker, wait_for
+
+# Everyone answers every statement with the same value v. Each dimension has three normal
+# statements and one reverse one, so its score is (3 * (v - 1) * 25 + (5 - v) * 25) / 4:
+DIMENSION_SCORE = {1: 25.0, 2: 37.5, 3: 50.0, 4: 62.5, 5: 75.0}
+
+
+def campaign_with(world, groups, not_answered=0):
+    """groups: [(role_level, count, value)]"""
+    with firm_context(world.firm):
+        version = InstrumentVersion.objects.get()
+        campaign = assessment_services.campaign_create(
+            firm=world.firm,
+            actor=world.owner,
+            client=world.client,
+            version=version,
+            name="Report",
+            closes_at=timezone.now() + timedelta(days=3),
+            default_language="en",
+            **assessment_services.default_invitation_texts(),
+        )
+        rows, values = [], {}
+        for role, count, value in groups:
+            for n in range(count):
+                email = f"{role or 'none'}{n}@x.example"
+                rows.append(
+                    {
+                        "email": email,
+                        "name": "",
+                        "language": "en",
+                        "role_level": role,
+                        "department": "IT" if n % 2 else "Sales",
+                    }
+                )
+                values[email] = value
+        rows += [
+            {
+                "email": f"silent{n}@x.example",
+                "name": "",
+                "language": "en",
+                "role_level": "",
+                "department": "",
+            }
+            for n in range(not_answered)
+        ]
+        assessment_services.respondents_add(
+            firm=world.firm, actor=world.owner, campaign=campaign, rows=rows
+        )
+        items = list(Item.objects.filter(version=version))
+        answers = []
+        for respondent in Respondent.objects.filter(campaign=campaign, email__in=list(values)):
+            answers += [
+                Answer(
+                    firm=world.firm,
+                    respondent=respondent,
+                    item=item,
+                    value=values[respondent.email],
+                )
+                for item in items
+            ]
+        Answer.objects.bulk_create(answers)
+        Respondent.objects.filter(campaign=campaign, email__in=list(values)).update(
+            completed_at=timezone.now()
+        )
+    return campaign
+
+
+def build(world, campaign):
+    with firm_context(world.firm):
+        report = services.report_request(firm=world.firm, campaign=campaign, trigger="requested")
+        assert services.report_build(firm=world.firm, report_id=report.pk)
+        return Report.objects.get(pk=report.pk)
+
+
+@pytest.mark.django_db
+def test_report_numbers_equal_hand_computed_values(firm_a):
+    campaign = campaign_with(
+        firm_a, [("leadership", 5, 5), ("team_member", 5, 2), ("pmo", 4, 3)], not_answered=2
+    )
+    data = build(firm_a, campaign).data
+    assert data["response"] == {"invited": 16, "completed": 14, "completed_invited": 14, "rate": 88}
+    # Per dimension: (5 * 75 + 5 * 37.5 + 4 * 50) / 14 = 54.46 -> 54.5
+    assert [d["mean"] for d in data["dimensions"]] == [54.5] * 6
+    first = data["dimensions"][0]
+    assert first["key"] == "pace_setter" and first["n"] == 14 and first["band"] == "transition"
+    # Population standard deviation of 5 x 75, 5 x 37.5, 4 x 50 = 16.1
+    assert first["sd"] == 16.1
+    # Quartiles by linear interpolation over the 14 sorted scores: 37.5, 50, 75.
+    assert first["quartiles"] == [37.5, 50.0, 75.0]
+    # Buckets 0-20, 20-40, 40-60, 60-80, 80-100.
+    assert first["histogram"] == [0, 5, 4, 5, 0]
+    assert data["overall"]["score"] == 54.5 and data["overall"]["band"] == "transition"
+    assert data["overall"]["respondents"]["histogram"] == [0, 5, 4, 5, 0]
+    # Per sign: the mean item score over everyone, computed independently here.
+    with firm_context(firm_a.firm):
+        items = list(Item.objects.filter(version=campaign.version_id))
+    for sign in data["signs"]:
+        scores = []
+        for value, count in ((5, 5), (2, 5), (3, 4)):
+            for item in (i for i in items if i.sign == sign["number"]):
+                points = (5 - value if item.reverse else value - 1) * 25
+                scores += [points] * count
+        assert sign["mean"] == round(sum(scores) / len(scores), 1)
+        assert sign["n"] == 14
+
+
+@pytest.mark.django_db
+def test_a_group_of_four_is_hidden_and_cannot_be_recovered_by_subtraction(firm_a):
+    campaign = campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 5, 2), ("pmo", 4, 3)])
+    data = build(firm_a, campaign).data
+    shown = {g["value"]: g for g in data["segments"]["role_level"]}
+    # PMO (4) is below 5; hiding it alone would let total minus the others give it back, so the
+    # smallest other group is hidden too. What is left cannot be subtracted to 4 people.
+    assert "pmo" not in shown and "leadership" not in shown
+    assert set(shown) == {"team_member"} and shown["team_member"]["overall"] == 37.5
+    assert data["hidden_segments"]["role_level"] == 2
+    assert data["gap"] is None
+    # Departments: IT 2 + 2 + 2 = 6, Sales 3 + 3 + 2 = 8 - both shown.
+    assert sorted(g["n"] for g in data["segments"]["department"]) == [6, 8]
+
+
+@pytest.mark.django_db
+def test_leadership_and_teams_gap_when_both_groups_are_large_enough(firm_a):
+    campaign = campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 6, 2), ("pmo", 5, 3)])
+    data = build(firm_a, campaign).data
+    assert {g["value"] for g in data["segments"]["role_level"]} == {
+        "leadership",
+        "team_member",
+        "pmo",
+    }
+    gap = data["gap"]
+    assert (gap["leadership"], gap["teams"], gap["difference"]) == (75.0, 37.5, 37.5)
+    assert set(gap["dimensions"].values()) == {37.5}
+
+
+@pytest.mark.django_db
+def test_fewer_responses_than_the_minimum_show_nothing_but_the_response_rate(firm_a):
+    campaign = campaign_with(firm_a, [("leadership", 4, 5)], not_answered=3)
+    data = build(firm_a, campaign).data
+    assert data["suppressed"] is True
+    assert data["response"]["completed"] == 4
+    assert "dimensions" not in data and "segments" not in data
+
+
+@pytest.mark.django_db
+def test_the_firms_minimum_group_size_applies_and_never_goes_below_three(firm_a):
+    from django.db import IntegrityError, transaction
+
+    campaign = campaign_with(firm_a, [("leadership", 3, 5), ("team_member", 3, 2)])
+    with firm_context(firm_a.firm):
+        ReportSettings.objects.create(firm=firm_a.firm, min_group_size=3)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ReportSettings.objects.filter(firm=firm_a.firm).update(min_group_size=2)
+    data = build(firm_a, campaign).data
+    assert {g["value"] for g in data["segments"]["role_level"]} == {"leadership", "team_member"}
+
+
+@pytest.mark.parametrize(
+    ("sizes", "visible"),
+    [
+        ({"a": 10, "b": 8, "c": 4}, {"a"}),  # c hidden, then b (smallest shown) hidden too
+        ({"a": 10, "b": 8, "c": 4, "d": 2}, {"a", "b"}),  # c + d = 6 hidden: safe already
+        ({"a": 10, "b": 8, "c": 2, "d": 2}, {"a"}),  # c + d = 4 < 5: b hidden as well
+        ({"a": 10, "b": 8}, {"a", "b"}),
+        ({"a": 4}, set()),
+        ({"a": 12, "": 3}, set()),  # unknown role is a group too
+    ],
+)
+def test_complementary_suppression(sizes, visible):
+    assert visible_groups(sizes, 5) == visible
+
+
+@pytest.mark.django_db
+def test_building_takes_the_same_number_of_queries_for_more_responses(firm_a, firm_b):
+    small = campaign_with(firm_a, [("leadership", 5, 4), ("team_member", 5, 2)])
+    large = campaign_with(firm_b, [("leadership", 30, 4), ("team_member", 40, 2), ("pmo", 20, 3)])
+    counts = []
+    for world, campaign in ((firm_a, small), (firm_b, large)):
+        with firm_context(world.firm):
+            report = services.report_request(
+                firm=world.firm, campaign=campaign, trigger="requested"
+            )
+            with CaptureQueriesContext(connection) as queries:
+                services.report_build(firm=world.firm, report_id=report.pk)
+            counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1] <= 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_a_campaign_builds_a_report_in_the_worker_once(celery_worker, firm_a):
+    campaign = campaign_with(firm_a, [("leadership", 5, 4), ("team_member", 5, 2)])
+    with firm_context(firm_a.firm):
+        assessment_services.campaign_close(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
+        report = Report.objects.get(campaign=campaign)
+    assert report.trigger == "closed"
+    wait_for(lambda: _status(firm_a, report) == "ready")
+    with firm_context(firm_a.firm):
+        assert Report.objects.get(pk=report.pk).response_count == 10
+    # The same build again does nothing: the snapshot is immutable.
+    assert run_in_worker(build_report, firm_id=firm_a.firm.pk, report_id=report.pk) is False
+
+
+def _status(world, report):
+    with firm_context(world.firm):
+        return Report.objects.get(pk=report.pk).status
+
+
+@pytest.mark.django_db
+def test_answers_arriving_share_one_debounced_rebuild(firm_a):
+    campaign = campaign_with(firm_a, [("leadership", 5, 4)])
+    with firm_context(firm_a.firm):
+        first = services.report_request(firm=firm_a.firm, campaign=campaign, trigger="answers")
+        second = services.report_request(firm=firm_a.firm, campaign=campaign, trigger="answers")
+        assert first.pk == second.pk
+        task = OutboxTask.objects.get(task_name="reports.build_report")
+        assert task.countdown == int(services.DEBOUNCE.total_seconds())
