@@ -260,6 +260,8 @@ LOGO_MAX_PIXELS = 2000
 # Starts of the public "take the test" link allowed per IP address.
 OPEN_LINK_RATE = os.environ.get("OPEN_LINK_RATE", "30/h")
 RATELIMIT_USE_CACHE = "default"
+# A benchmark is shown only when at least this many organisations contribute to it.
+BENCHMARK_MIN_ORGANISATIONS = int(os.environ.get("BENCHMARK_MIN_ORGANISATIONS", "5"))
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
 
 LOGGING = {

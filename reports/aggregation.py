@@ -54,7 +54,7 @@ _HISTOGRAM = ", ".join(
 )
 
 
-def _rows(sql: str, params: dict) -> list[tuple]:
+def _rows(sql: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -174,4 +174,38 @@ def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share
         "respondents": respondents,
         "signs": signs,
         "segments": segments,
+    }
+
+
+def benchmark_percentiles(
+    *, instrument_key: str, mine: dict[str, float], field: str, value: str, exclude_org: str
+) -> dict[str, dict]:
+    """Where this organisation's scores fall among the contributed organisations that share its
+    industry or size band (`field`), per dimension ("" is the overall index). One query."""
+    if field not in ("industry", "size_band") or not mine:
+        raise ValueError("benchmark by industry or size_band, with at least one score")
+    values = ", ".join(["(%s, %s::float)"] * len(mine))
+    params: list = [item for pair in mine.items() for item in pair]
+    params += [instrument_key, value, exclude_org]
+    rows = _rows(
+        f"""
+        WITH mine(dimension, score) AS (VALUES {values})
+        SELECT m.dimension, count(b.id),
+               count(b.id) FILTER (WHERE b.score < m.score),
+               count(b.id) FILTER (WHERE b.score = m.score),
+               percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY b.score)
+        FROM mine m
+        JOIN reports_benchmarkpoint b ON b.dimension = m.dimension
+        WHERE b.instrument_key = %s AND b.{field} = %s AND b.org_key <> %s
+        GROUP BY m.dimension
+        """,
+        params,
+    )
+    return {
+        dimension: {
+            "organisations": n,
+            "percentile": round(100 * (below + equal / 2) / n) if n else None,
+            "quartiles": [_round(q) for q in quartiles],
+        }
+        for dimension, n, below, equal, quartiles in rows
     }

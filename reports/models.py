@@ -29,6 +29,40 @@ class ReportSettings(TenantModel):
         ]
 
 
+class BenchmarkPoint(models.Model):
+    """One organisation's latest score on one dimension (or overall: dimension ""), contributed
+    by a firm that opted in. Anonymised by design: an opaque organisation key (an HMAC of the
+    firm and client ids with a server secret), industry, size band and score; no firm, client or
+    name. Written by the report build of the contributing firm; read by every firm's reports as
+    percentiles, and only where enough organisations contribute."""
+
+    org_key = models.CharField(max_length=64)
+    instrument_key = models.SlugField(max_length=60)
+    dimension = models.SlugField(max_length=60, blank=True)
+    industry = models.CharField(max_length=20)
+    size_band = models.CharField(max_length=12)
+    score = models.FloatField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org_key", "instrument_key", "dimension"], name="benchmark_point_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["instrument_key", "dimension", "industry"], name="benchmark_industry"
+            ),
+            models.Index(
+                fields=["instrument_key", "dimension", "size_band"], name="benchmark_size"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.instrument_key}/{self.dimension or 'overall'}: {self.score}"
+
+
 class ReportStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     BUILDING = "building", _("Building")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import Firm, User
 from accounts.services import audit
@@ -14,9 +16,9 @@ from assessments.models import Campaign, RoleLevel
 from assessments.scoring import band_for
 from pmo_platform.tasks import enqueue
 
-from .aggregation import campaign_aggregates
+from .aggregation import benchmark_percentiles, campaign_aggregates
 from .confidentiality import visible_groups
-from .models import Report, ReportSettings, ReportStatus, ReportTrigger
+from .models import BenchmarkPoint, Report, ReportSettings, ReportStatus, ReportTrigger
 
 # While a campaign is open, answers arriving within this window share one rebuild.
 DEBOUNCE = timedelta(minutes=2)
@@ -61,9 +63,16 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
     )
     if not claimed:
         return False
-    report = Report.objects.select_related("campaign", "campaign__version").get(pk=report_id)
+    report = Report.objects.select_related(
+        "campaign", "campaign__client", "campaign__version", "campaign__version__instrument"
+    ).get(pk=report_id)
     settings_ = report_settings(firm=firm)
     data = snapshot(campaign=report.campaign, min_group=settings_.min_group_size)
+    if settings_.contribute_to_benchmarks:
+        contribute(firm=firm, campaign=report.campaign, data=data)
+    if not data["suppressed"]:
+        data["trend"] = trend(campaign=report.campaign)
+        data["benchmarks"] = benchmarks(firm=firm, campaign=report.campaign, data=data)
     Report.objects.filter(pk=report.pk).update(
         status=ReportStatus.READY,
         finished_at=timezone.now(),
@@ -71,6 +80,152 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
         response_count=data["response"]["completed"],
     )
     return True
+
+
+def org_key(*, firm_id: int, client_id: int) -> str:
+    """An opaque, stable key for one client organisation in the benchmark table."""
+    return salted_hmac(
+        "pmo.benchmark-org", f"{firm_id}:{client_id}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _scores(data: dict) -> dict[str, float]:
+    scores = {"": data["overall"]["score"]} if data["overall"]["score"] is not None else {}
+    scores |= {d["key"]: d["mean"] for d in data["dimensions"] if d["mean"] is not None}
+    return scores
+
+
+def contribute(*, firm: Firm, campaign: Campaign, data: dict) -> int:
+    """Write this organisation's latest scores to the anonymised benchmark table (opt-in)."""
+    if data.get("suppressed"):
+        return 0
+    client = campaign.client
+    key = org_key(firm_id=firm.pk, client_id=client.pk)
+    points = [
+        BenchmarkPoint(
+            org_key=key,
+            instrument_key=campaign.version.instrument.key,
+            dimension=dim,
+            industry=client.industry,
+            size_band=client.size_band,
+            score=score,
+        )
+        for dim, score in _scores(data).items()
+    ]
+    BenchmarkPoint.objects.bulk_create(
+        points,
+        update_conflicts=True,
+        unique_fields=["org_key", "instrument_key", "dimension"],
+        update_fields=["industry", "size_band", "score", "updated_at"],
+    )
+    return len(points)
+
+
+def _latest_reports(qs):
+    """The newest ready, not suppressed report per campaign (one query, DISTINCT ON)."""
+    return [
+        r
+        for r in qs.filter(status=ReportStatus.READY)
+        .order_by("campaign_id", "-number")
+        .distinct("campaign_id")
+        .select_related("campaign")
+        if not r.data.get("suppressed")
+    ]
+
+
+def trend(*, campaign: Campaign) -> list[dict]:
+    """The same client's earlier campaigns on the same instrument, oldest first."""
+    earlier = _latest_reports(
+        Report.objects.filter(
+            campaign__client_id=campaign.client_id,
+            campaign__created_at__lt=campaign.created_at,
+            campaign__version__instrument__key=campaign.version.instrument.key,
+        )
+    )
+    points = [
+        {
+            "campaign": r.campaign.name,
+            "date": (r.campaign.closed_at or r.finished_at).date().isoformat(),
+            "overall": r.data["overall"]["score"],
+            "dimensions": {d["key"]: d["mean"] for d in r.data["dimensions"]},
+        }
+        for r in earlier
+    ]
+    return sorted(points, key=lambda p: p["date"])
+
+
+def _percentile(value: float, others: list[float]) -> int | None:
+    if not others:
+        return None
+    below = sum(1 for o in others if o < value)
+    equal = sum(1 for o in others if o == value)
+    return round(100 * (below + equal / 2) / len(others))
+
+
+def benchmarks(*, firm: Firm, campaign: Campaign, data: dict) -> dict:
+    """Percentiles against the firm's other clients, and against contributed organisations of
+    the same industry and size band. Shown only where enough organisations contribute; peers
+    are never named."""
+    minimum = django_settings.BENCHMARK_MIN_ORGANISATIONS
+    mine = _scores(data)
+    client = campaign.client
+    result = {"min_organisations": minimum}
+
+    peers = {}
+    for report in _latest_reports(
+        Report.objects.filter(
+            campaign__version__instrument__key=campaign.version.instrument.key
+        ).exclude(campaign__client_id=client.pk)
+    ):
+        peers[report.campaign.client_id] = _scores(report.data)  # the newest campaign wins
+    by_dimension = {dim: [s[dim] for s in peers.values() if dim in s] for dim in mine}
+    result["firm"] = {
+        "organisations": len(peers),
+        "shown": len(peers) >= minimum,
+        "dimensions": {
+            dim: {
+                "percentile": _percentile(score, by_dimension[dim]),
+                "median": _median(by_dimension[dim]),
+            }
+            for dim, score in mine.items()
+        }
+        if len(peers) >= minimum
+        else {},
+    }
+    key = org_key(firm_id=firm.pk, client_id=client.pk)
+    for field, value in (("industry", client.industry), ("size_band", client.size_band)):
+        found = benchmark_percentiles(
+            instrument_key=campaign.version.instrument.key,
+            mine=mine,
+            field=field,
+            value=value,
+            exclude_org=key,
+        )
+        organisations = found.get("", {}).get("organisations", 0)
+        result[field] = {
+            "value": value,
+            "organisations": organisations,
+            "shown": organisations >= minimum,
+            "dimensions": {
+                dim: {"percentile": v["percentile"], "median": v["quartiles"][1]}
+                for dim, v in found.items()
+            }
+            if organisations >= minimum
+            else {},
+        }
+    return result
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return (
+        ordered[middle]
+        if len(ordered) % 2
+        else round((ordered[middle - 1] + ordered[middle]) / 2, 1)
+    )
 
 
 def _rate(part: int, whole: int) -> int:

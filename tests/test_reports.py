@@ -1,6 +1,7 @@
 """Report snapshots: numbers against hand-computed values, small-group protection, the build
 through the worker, and a query count that does not grow with the responses."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -23,16 +24,16 @@ from tests.helpers import run_in_worker, wait_for
 DIMENSION_SCORE = {1: 25.0, 2: 37.5, 3: 50.0, 4: 62.5, 5: 75.0}
 
 
-def campaign_with(world, groups, not_answered=0):
+def campaign_with(world, groups, not_answered=0, client=None, name="Report"):
     """groups: [(role_level, count, value)]"""
     with firm_context(world.firm):
         version = InstrumentVersion.objects.get()
         campaign = assessment_services.campaign_create(
             firm=world.firm,
             actor=world.owner,
-            client=world.client,
+            client=client or world.client,
             version=version,
-            name="Report",
+            name=name,
             closes_at=timezone.now() + timedelta(days=3),
             default_language="en",
             **assessment_services.default_invitation_texts(),
@@ -201,7 +202,7 @@ def test_building_takes_the_same_number_of_queries_for_more_responses(firm_a, fi
             with CaptureQueriesContext(connection) as queries:
                 services.report_build(firm=world.firm, report_id=report.pk)
             counts.append(len(queries.captured_queries))
-    assert counts[0] == counts[1] <= 15
+    assert counts[0] == counts[1] <= 20
 
 
 @pytest.mark.django_db(transaction=True)
@@ -232,3 +233,67 @@ def test_answers_arriving_share_one_debounced_rebuild(firm_a):
         assert first.pk == second.pk
         task = OutboxTask.objects.get(task_name="reports.build_report")
         assert task.countdown == int(services.DEBOUNCE.total_seconds())
+
+
+def extra_clients(world, count, industry="finance", size_band="250-999"):
+    from accounts import services as account_services
+
+    with firm_context(world.firm):
+        return [
+            account_services.client_create(
+                firm=world.firm,
+                actor=world.owner,
+                name=f"Peer {n}",
+                industry=industry,
+                size_band=size_band,
+                country="SE",
+            )
+            for n in range(count)
+        ]
+
+
+@pytest.mark.django_db
+def test_firm_benchmark_needs_five_other_clients_and_gives_percentiles(firm_a):
+    peers = extra_clients(firm_a, 5)
+    for n, client in enumerate(peers[:4]):
+        build(firm_a, campaign_with(firm_a, [("pmo", 5, 1 + n)], client=client))  # 25 .. 62.5
+    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)])).data  # 62.5
+    assert data["benchmarks"]["firm"] == {"organisations": 4, "shown": False, "dimensions": {}}
+    build(firm_a, campaign_with(firm_a, [("pmo", 5, 5)], client=peers[4]))  # 75
+    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)], name="Again")).data
+    firm_benchmark = data["benchmarks"]["firm"]
+    assert firm_benchmark["organisations"] == 5 and firm_benchmark["shown"]
+    # Peers overall: 25, 37.5, 50, 62.5, 75; ours 62.5 -> (3 below + 1/2 equal) / 5 = 70th.
+    assert firm_benchmark["dimensions"][""] == {"percentile": 70, "median": 50.0}
+    # The earlier campaign of the same client is the trend.
+    assert [(p["campaign"], p["overall"]) for p in data["trend"]] == [("Report", 62.5)]
+
+
+@pytest.mark.django_db
+def test_cross_firm_benchmark_uses_opted_in_firms_only_and_never_names_peers(firm_a, firm_b):
+    with firm_context(firm_b.firm):
+        ReportSettings.objects.create(firm=firm_b.firm, contribute_to_benchmarks=True)
+    peers = extra_clients(firm_b, 5, industry="finance")
+    for n, client in enumerate(peers[:4]):
+        build(firm_b, campaign_with(firm_b, [("pmo", 5, 1 + n)], client=client))
+    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)])).data  # firm A: finance client
+    assert data["benchmarks"]["industry"] == {
+        "value": "finance",
+        "organisations": 4,
+        "shown": False,
+        "dimensions": {},
+    }
+    build(firm_b, campaign_with(firm_b, [("pmo", 5, 5)], client=peers[4]))
+    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)], name="Later")).data
+    industry = data["benchmarks"]["industry"]
+    assert industry["shown"] and industry["organisations"] == 5
+    assert industry["dimensions"][""] == {"percentile": 70, "median": 50.0}
+    assert industry["dimensions"]["pace_setter"]["percentile"] == 70
+    assert "Beta" not in json.dumps(data) and "Peer" not in json.dumps(data)
+    # Firm A does not contribute: nothing of firm A is in the benchmark table.
+    from reports.models import BenchmarkPoint
+
+    assert BenchmarkPoint.objects.count() == 5 * 7  # five firm-B organisations, overall + 6
+    with firm_context(firm_a.firm):
+        key = services.org_key(firm_id=firm_a.firm.pk, client_id=firm_a.client.pk)
+    assert not BenchmarkPoint.objects.filter(org_key=key).exists()

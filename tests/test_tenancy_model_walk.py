@@ -12,6 +12,7 @@ GLOBAL_MODELS = {
     "accounts.User": "a person may belong to several firms; access comes from memberships",
     "accounts.Firm": "the tenant itself",
     "pmo_platform.OutboxTask": "task names and ids waiting for the broker; no content",
+    "reports.BenchmarkPoint": "anonymised scores of opted-in firms' clients: no firm or client id",
 }
 # Third-party apps whose tables are platform-level (sessions, auth, allauth, beat schedules).
 GLOBAL_APPS = {"admin", "auth", "contenttypes", "sessions", "account", "mfa", "django_celery_beat"}
