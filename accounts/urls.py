@@ -22,7 +22,6 @@ urlpatterns = [
         views.executive_revoke,
         name="executive_revoke",
     ),
-    path("portal/<int:client_id>/", views.portal, name="portal"),
     path("team/", views.team, name="team"),
     path("team/invite/", views.team_invite, name="team_invite"),
     path("team/<int:member_id>/role/", views.member_role, name="member_role"),

@@ -49,7 +49,7 @@ def home(request):
 def workspace_url(workspace) -> str:
     if workspace.client is not None:
         return reverse(
-            "accounts:portal",
+            "reports:portal",
             kwargs={"firm_slug": workspace.firm.slug, "client_id": workspace.client.pk},
         )
     return reverse("accounts:dashboard", kwargs={"firm_slug": workspace.firm.slug})
@@ -489,22 +489,9 @@ def _accept(request, invitation, user, log_in=False):
     messages.success(request, _("Welcome to %(firm)s.") % {"firm": request.firm.name})
     if invitation.client_id:
         return redirect(
-            "accounts:portal", firm_slug=request.firm.slug, client_id=invitation.client_id
+            "reports:portal", firm_slug=request.firm.slug, client_id=invitation.client_id
         )
     return redirect("accounts:dashboard", firm_slug=request.firm.slug)
-
-
-# --- Client executive portal --------------------------------------------------------------------
-
-
-def portal(request, firm_slug, client_id):
-    """A client's read-only overview: for that client's executives and the firm's staff."""
-    if not request.firm_access.can_view_client(client_id):
-        raise Http404
-    client = _client_or_404(request, client_id)
-    if client.is_archived and not request.firm_access.is_member:
-        raise Http404
-    return render(request, "accounts/portal.html", {"client": client})
 
 
 @login_required

@@ -16,6 +16,7 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("f/<slug:firm_slug>/", include("accounts.urls")),
     path("f/<slug:firm_slug>/", include("assessments.urls")),
+    path("f/<slug:firm_slug>/", include("reports.urls")),
     path(f"{settings.ADMIN_URL_PATH}/", admin.site.urls),
 ]
 

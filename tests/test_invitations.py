@@ -147,13 +147,11 @@ def test_invite_client_executive_who_then_sees_only_that_client(client, celery_w
         path_of(link),
         {"name": "Olga", "password1": "olga-pass-1357", "password2": "olga-pass-1357"},
     )
-    portal = reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.other_client.pk])
+    portal = reverse("reports:portal", args=[firm_a.firm.slug, firm_a.other_client.pk])
     assert response["Location"] == portal
     assert client.get(portal).status_code == 200
     assert (
-        client.get(
-            reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.client.pk])
-        ).status_code
+        client.get(reverse("reports:portal", args=[firm_a.firm.slug, firm_a.client.pk])).status_code
         == 404
     )
     assert client.get(reverse("accounts:dashboard", args=[firm_a.firm.slug])).status_code == 404

@@ -16,6 +16,8 @@ from accounts.models import AuditEntry, ClientOrganisation, Invitation, Membersh
 from assessments import services as assessment_services
 from assessments.models import Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.tenancy import all_firms, firm_context
+from reports import services as report_services
+from reports.models import Report
 from tests.helpers import brand
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +37,6 @@ URLS = {
     "accounts:client_archive": (STAFF, ["client_id"], False),
     "accounts:executive_invite": (STAFF, ["client_id"], False),
     "accounts:executive_revoke": (STAFF, ["client_id", "grant_id"], False),
-    "accounts:portal": (PORTAL, ["client_id"], True),
     "accounts:team": (STAFF, [], True),
     "accounts:team_invite": (MANAGERS, [], False),
     "accounts:member_role": (MANAGERS, ["member_id"], False),
@@ -73,6 +74,11 @@ URLS = {
     "assessments:survey_result": (PUBLIC, ["token"], True),
     "assessments:unsubscribe": (PUBLIC, ["token"], True),
     "assessments:open_link": (PUBLIC, ["token"], True),
+    "reports:campaign_report": (STAFF, ["campaign_id"], True),
+    "reports:report_request": (STAFF, ["campaign_id"], False),
+    "reports:portal": (PORTAL, ["client_id"], True),
+    "reports:portal_report": (PORTAL, ["client_id", "report_id"], True),
+    "reports:report_csv": (PORTAL, ["client_id", "report_id"], True),
 }
 
 
@@ -138,7 +144,12 @@ def objects(firm_a, firm_b):
                 ],
             )
             item = version.items.first()
+            report = report_services.report_request(
+                firm=world.firm, campaign=campaign, trigger="requested"
+            )
+            report_services.report_build(firm=world.firm, report_id=report.pk)
             return {
+                "report_id": report.pk,
                 "campaign_id": campaign.pk,
                 "respondent_id": campaign.respondents.get().pk,
                 "version_id": version.pk,
@@ -177,6 +188,7 @@ def snapshot():
             sorted(Respondent.objects.values_list("id", "email", "sent_at")),
             sorted(Item.objects.values_list("id", "text_en", "version_id")),
             InstrumentVersion.objects.count(),
+            sorted(Report.objects.values_list("id", "status")),
             AuditEntry.objects.count(),
         )
 
@@ -253,10 +265,10 @@ def test_consultant_cannot_touch_colleague_invitations(client, firm_a, objects):
 
 def test_client_executive_sees_only_their_own_client(client, firm_a, firm_b):
     client.force_login(firm_a.executive)
-    own = reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.client.pk])
-    same_firm_other = reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.other_client.pk])
-    other_firm = reverse("accounts:portal", args=[firm_b.firm.slug, firm_b.client.pk])
-    cross = reverse("accounts:portal", args=[firm_a.firm.slug, firm_b.client.pk])
+    own = reverse("reports:portal", args=[firm_a.firm.slug, firm_a.client.pk])
+    same_firm_other = reverse("reports:portal", args=[firm_a.firm.slug, firm_a.other_client.pk])
+    other_firm = reverse("reports:portal", args=[firm_b.firm.slug, firm_b.client.pk])
+    cross = reverse("reports:portal", args=[firm_a.firm.slug, firm_b.client.pk])
     response = client.get(own)
     assert response.status_code == 200
     assert firm_a.client.name.encode() in response.content
@@ -273,7 +285,7 @@ def test_executive_of_archived_client_loses_access(client, firm_a):
             firm=firm_a.firm, actor=firm_a.owner, client=firm_a.client, archived=True
         )
     client.force_login(firm_a.executive)
-    path = reverse("accounts:portal", args=[firm_a.firm.slug, firm_a.client.pk])
+    path = reverse("reports:portal", args=[firm_a.firm.slug, firm_a.client.pk])
     assert client.get(path).status_code == 404
 
 
@@ -287,7 +299,7 @@ def test_owner_can_open_every_page_of_own_firm(client, firm_a, objects, name):
     # An unknown invitation token gets a friendly "link not valid" page with a 404 status.
     expected = 404 if URLS[name][0] == PUBLIC and name != "accounts:logo" else 200
     assert response.status_code == expected
-    if name not in ("accounts:logo", "assessments:campaign_stats"):
+    if name not in ("accounts:logo", "assessments:campaign_stats", "reports:report_csv"):
         assert b"<html" in response.content
 
 
@@ -310,5 +322,5 @@ def test_executive_lands_on_their_portal(client, firm_a):
     client.force_login(firm_a.executive)
     response = client.get("/")
     assert response["Location"] == reverse(
-        "accounts:portal", args=[firm_a.firm.slug, firm_a.client.pk]
+        "reports:portal", args=[firm_a.firm.slug, firm_a.client.pk]
     )

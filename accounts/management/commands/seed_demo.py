@@ -176,6 +176,135 @@ def seed_campaign(*, firm, owner, client, spec):
         EmailLog.objects.create(firm=firm, respondent=respondent, kind=EmailKind.RESULT)
 
 
+PEER_CLIENTS = [
+    ("Adventure Works", "manufacturing", "1000-4999", "DE"),
+    ("Tailspin Insurance", "insurance", "1000-4999", "NL"),
+    ("Woodgrove Savings", "finance", "250-999", "GB"),
+    ("Litware Public Services", "public", "5000+", "GB"),
+    ("Proseware Logistics", "transport", "250-999", "DK"),
+    ("Wide World Retail", "retail", "1000-4999", "SE"),
+]
+
+
+def seed_closed_campaign(*, firm, owner, client, name, months_ago, bias, people=8):
+    """A closed campaign with answers in, and its report snapshot built."""
+    from assessments import services as assessment_services
+    from assessments.models import Answer, Campaign, CampaignStatus, Respondent
+    from reports import services as report_services
+    from reports.models import Report
+
+    if Campaign.objects.filter(name=name).exists():
+        return
+    version = assessment_services.install_builtin_instruments(firm=firm)[0]
+    campaign = assessment_services.campaign_create(
+        firm=firm,
+        actor=owner,
+        client=client,
+        version=version,
+        name=name,
+        closes_at=timezone.now() + timedelta(days=1),
+        default_language="en",
+        **assessment_services.default_invitation_texts(),
+    )
+    roles = ["leadership", "leadership", "pmo", "project_manager", "team_member", "team_member"]
+    domain = client.name.lower().replace(" ", "") + ".example"
+    rows = [
+        {
+            "email": f"person{n}.{campaign.pk}@{domain}",
+            "name": "",
+            "language": "en",
+            "role_level": roles[n % len(roles)],
+            "department": ["IT", "Finance"][n % 2],
+        }
+        for n in range(people)
+    ]
+    assessment_services.respondents_add(firm=firm, actor=owner, campaign=campaign, rows=rows)
+    rng = random.Random(name)
+    items = list(version.items.all())
+    respondents = list(Respondent.objects.filter(campaign=campaign))
+    answers = []
+    for respondent in respondents:
+        lean = 1 if respondent.role_level == "leadership" else 0
+        for item in items:
+            base = max(1, min(5, rng.choice([2, 3, 3, 4]) + bias + lean))
+            answers.append(
+                Answer(
+                    firm=firm,
+                    respondent=respondent,
+                    item=item,
+                    value=6 - base if item.reverse else base,
+                )
+            )
+    Answer.objects.bulk_create(answers)
+    then = timezone.now() - timedelta(days=30 * months_ago)
+    for respondent in respondents:
+        Respondent.objects.filter(pk=respondent.pk).update(
+            sent_at=then,
+            opened_at=then,
+            started_at=then,
+            completed_at=then,
+            result=assessment_services.personal_result(respondent=respondent),
+        )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.OPEN, opened_at=then - timedelta(days=14)
+    )
+    campaign.refresh_from_db()
+    assessment_services.campaign_close(firm=firm, actor=owner, campaign=campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        created_at=then - timedelta(days=14), closed_at=then
+    )
+    report = Report.objects.get(campaign=campaign)
+    report_services.report_build(firm=firm, report_id=report.pk)
+
+
+def seed_reports(*, firm, owner, spec, clients):
+    """Earlier rounds for the main client (a trend) and peers (benchmarks), with reports."""
+    from reports.models import ReportSettings
+
+    ReportSettings.objects.get_or_create(firm=firm, defaults={"contribute_to_benchmarks": True})
+    main = clients[spec["campaign_client"]]
+    peers = []
+    for name, industry, size, country in PEER_CLIENTS:
+        peer = ClientOrganisation.objects.filter(name=name).first()
+        if peer is None:
+            peer = services.client_create(
+                firm=firm,
+                actor=owner,
+                name=name,
+                industry=industry,
+                size_band=size,
+                country=country,
+            )
+        peers.append(peer)
+    for n, peer in enumerate(peers):
+        seed_closed_campaign(
+            firm=firm,
+            owner=owner,
+            client=peer,
+            name=f"{peer.name} PMO check 2026",
+            months_ago=3 + n % 3,
+            bias=(n % 3) - 1,
+        )
+    seed_closed_campaign(
+        firm=firm,
+        owner=owner,
+        client=main,
+        name=f"{main.name} PMO check 2025",
+        months_ago=12,
+        bias=-1,
+        people=18,
+    )
+    seed_closed_campaign(
+        firm=firm,
+        owner=owner,
+        client=main,
+        name=f"{main.name} PMO check spring 2026",
+        months_ago=6,
+        bias=0,
+        people=22,
+    )
+
+
 class Command(BaseCommand):
     help = "Load demo firms, people and clients (safe to run repeatedly)."
 
@@ -229,6 +358,7 @@ class Command(BaseCommand):
                         country=country,
                     )
                 clients[name] = client
+            seed_reports(firm=firm, owner=owner, spec=spec, clients=clients)
             seed_campaign(
                 firm=firm, owner=owner, client=clients[spec["campaign_client"]], spec=spec
             )

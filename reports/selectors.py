@@ -1,0 +1,47 @@
+"""Reads for reports (inside the firm's scope)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import ClientOrganisation, Firm
+from assessments.models import Campaign
+
+from .models import Report, ReportStatus
+
+
+def latest_ready(*, firm: Firm, campaign: Campaign) -> Report | None:
+    return (
+        Report.objects.filter(campaign=campaign, status=ReportStatus.READY)
+        .order_by("-number")
+        .first()
+    )
+
+
+def pending(*, firm: Firm, campaign: Campaign) -> Report | None:
+    return Report.objects.filter(
+        campaign=campaign, status__in=[ReportStatus.QUEUED, ReportStatus.BUILDING]
+    ).first()
+
+
+def client_reports(*, firm: Firm, client: ClientOrganisation) -> QuerySet[Report]:
+    """The newest ready report of each of the client's campaigns, newest campaign first."""
+    newest = (
+        Report.objects.filter(campaign__client=client, status=ReportStatus.READY)
+        .order_by("campaign_id", "-number")
+        .distinct("campaign_id")
+        .values("id")
+    )
+    return (
+        Report.objects.filter(pk__in=newest)
+        .select_related("campaign", "campaign__version", "campaign__version__instrument")
+        .order_by("-campaign__created_at")
+    )
+
+
+def report_for_client(*, firm: Firm, client: ClientOrganisation, pk: int) -> Report | None:
+    return (
+        Report.objects.filter(pk=pk, campaign__client=client, status=ReportStatus.READY)
+        .select_related("campaign", "campaign__client", "campaign__version")
+        .first()
+    )

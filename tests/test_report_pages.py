@@ -1,0 +1,121 @@
+"""The report on the web: consultants' campaign report, the executive's portal, CSV export;
+executives see only their own client, and never individual answers or identities."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from tests.test_reports import build, campaign_with
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reports(firm_a):
+    own = build(firm_a, campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 6, 2)]))
+    other = build(
+        firm_a, campaign_with(firm_a, [("pmo", 6, 3)], client=firm_a.other_client, name="Other")
+    )
+    return own, other
+
+
+def test_consultant_sees_the_report_with_radar_gap_and_next_steps(client, firm_a, reports):
+    own, _other = reports
+    client.force_login(firm_a.consultant)
+    page = client.get(reverse("reports:campaign_report", args=[firm_a.firm.slug, own.campaign_id]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "<svg" in body and "polygon" in body  # the radar
+    assert "Leadership and teams see the PMO differently" in body
+    assert "Recommended next steps" in body
+    for role in ("Leadership", "Team member"):
+        assert role in body
+
+
+def test_executive_reads_own_client_report_and_csv_but_nothing_else(
+    client, firm_a, firm_b, reports
+):
+    own, other = reports
+    slug = firm_a.firm.slug
+    client.force_login(firm_a.executive)
+    portal = client.get(reverse("reports:portal", args=[slug, firm_a.client.pk]))
+    body = portal.content.decode()
+    assert portal.status_code == 200 and "<svg" in body
+    assert "@x.example" not in body  # no respondent identities
+    response = client.get(reverse("reports:report_csv", args=[slug, firm_a.client.pk, own.pk]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["section", "group", "measure", "responses", "score"]
+    assert any(r[0] == "dimension" for r in rows) and not any(
+        "@" in cell for r in rows for cell in r
+    )
+    # Another client of the same firm, through either id, and another firm: 404.
+    for path in (
+        reverse("reports:portal", args=[slug, firm_a.other_client.pk]),
+        reverse("reports:portal_report", args=[slug, firm_a.client.pk, other.pk]),
+        reverse("reports:portal_report", args=[slug, firm_a.other_client.pk, other.pk]),
+        reverse("reports:report_csv", args=[slug, firm_a.client.pk, other.pk]),
+        reverse("reports:portal", args=[firm_b.firm.slug, firm_b.client.pk]),
+        reverse("reports:campaign_report", args=[slug, own.campaign_id]),
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert b"Other" not in response.content
+
+
+def test_other_firms_consultant_gets_404_for_every_report_url(client, firm_a, firm_b, reports):
+    own, _other = reports
+    slug = firm_a.firm.slug
+    client.force_login(firm_b.owner)
+    for path in (
+        reverse("reports:campaign_report", args=[slug, own.campaign_id]),
+        reverse("reports:portal", args=[slug, firm_a.client.pk]),
+        reverse("reports:portal_report", args=[slug, firm_a.client.pk, own.pk]),
+        reverse("reports:report_csv", args=[slug, firm_a.client.pk, own.pk]),
+        reverse("reports:campaign_report", args=[firm_b.firm.slug, own.campaign_id]),
+        reverse("reports:portal_report", args=[firm_b.firm.slug, firm_b.client.pk, own.pk]),
+    ):
+        assert client.get(path).status_code == 404, path
+
+
+def test_hidden_groups_stay_hidden_in_page_and_csv(client, firm_a):
+    report = build(
+        firm_a, campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 5, 2), ("pmo", 4, 3)])
+    )
+    client.force_login(firm_a.executive)
+    body = client.get(
+        reverse("reports:portal", args=[firm_a.firm.slug, firm_a.client.pk])
+    ).content.decode()
+    assert "2 groups are not shown" in body
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(
+                    reverse(
+                        "reports:report_csv", args=[firm_a.firm.slug, firm_a.client.pk, report.pk]
+                    )
+                ).content.decode()
+            )
+        )
+    )
+    role_rows = [r for r in rows if r[0] == "role_level"]
+    assert [r[1] for r in role_rows] == ["Team member"]
+
+
+def test_report_page_queries_stay_flat(client, firm_a, django_assert_max_num_queries):
+    small = build(firm_a, campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 5, 2)]))
+    client.force_login(firm_a.consultant)
+    url = reverse("reports:campaign_report", args=[firm_a.firm.slug, small.campaign_id])
+    with django_assert_max_num_queries(25) as first:
+        client.get(url)
+    large = build(
+        firm_a,
+        campaign_with(
+            firm_a, [("leadership", 15, 5), ("team_member", 25, 2), ("pmo", 9, 3)], name="Big"
+        ),
+    )
+    url = reverse("reports:campaign_report", args=[firm_a.firm.slug, large.campaign_id])
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert client.get(url).status_code == 200
