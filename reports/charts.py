@@ -22,6 +22,16 @@ def _svg(width: int, height: int, body: str, title: str) -> str:
     )
 
 
+def _wrap(label: str, width: int = 16) -> list[str]:
+    """Split a long axis label over two lines at the space nearest its middle."""
+    if len(label) <= width or " " not in label:
+        return [label]
+    middle = len(label) // 2
+    spaces = [i for i, ch in enumerate(label) if ch == " "]
+    cut = min(spaces, key=lambda i: abs(i - middle))
+    return [label[:cut], label[cut + 1 :]]
+
+
 def radar(
     *, axes: list[str], series: list[tuple[str, list[float | None], str, bool]], title: str
 ) -> str:
@@ -48,9 +58,14 @@ def radar(
         )
         lx, ly = point(i, 114)
         anchor = "middle" if abs(lx - middle) < 20 else ("start" if lx > middle else "end")
+        lines = _wrap(label)
+        spans = "".join(
+            f'<tspan x="{lx:.1f}" dy="{0 if n == 0 else 14}">{escape(line)}</tspan>'
+            for n, line in enumerate(lines)
+        )
         parts.append(
-            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" fill="{INK}" '
-            f'dominant-baseline="middle">{escape(label)}</text>'
+            f'<text x="{lx:.1f}" y="{ly - 7 * (len(lines) - 1):.1f}" text-anchor="{anchor}" '
+            f'fill="{INK}" dominant-baseline="middle">{spans}</text>'
         )
     for name, values, colour, dashed in series:
         if all(v is None for v in values):

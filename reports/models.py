@@ -105,3 +105,16 @@ class Report(TenantModel):
 
     def __str__(self):
         return f"{self.campaign_id} #{self.number}"
+
+
+class ReportNotice(TenantModel):
+    """The claim that makes each "your report is ready" email go out once per person."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "user"], name="report_notice_once")
+        ]

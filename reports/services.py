@@ -7,8 +7,10 @@ from datetime import timedelta
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from accounts.models import Firm, User
 from accounts.services import audit
@@ -18,7 +20,14 @@ from pmo_platform.tasks import enqueue
 
 from .aggregation import benchmark_percentiles, campaign_aggregates
 from .confidentiality import visible_groups
-from .models import BenchmarkPoint, Report, ReportSettings, ReportStatus, ReportTrigger
+from .models import (
+    BenchmarkPoint,
+    Report,
+    ReportNotice,
+    ReportSettings,
+    ReportStatus,
+    ReportTrigger,
+)
 
 # While a campaign is open, answers arriving within this window share one rebuild.
 DEBOUNCE = timedelta(minutes=2)
@@ -79,6 +88,86 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
         data=data,
         response_count=data["response"]["completed"],
     )
+    if report.trigger != ReportTrigger.ANSWERS:  # rebuilds while answers arrive stay quiet
+        from .tasks import send_report_notice
+
+        for user_id in notice_recipients(campaign=report.campaign):
+            enqueue(send_report_notice, firm_id=firm.pk, report_id=report.pk, user_id=user_id)
+    return True
+
+
+def notice_recipients(*, campaign: Campaign) -> list[int]:
+    """The campaign's consultant and the client's executives."""
+    from accounts.models import ClientExecutive, Membership
+
+    ids = set(
+        ClientExecutive.objects.filter(client_id=campaign.client_id).values_list(
+            "user_id", flat=True
+        )
+    )
+    if (
+        campaign.created_by_id
+        and Membership.objects.filter(user_id=campaign.created_by_id).exists()
+    ):
+        ids.add(campaign.created_by_id)
+    return sorted(ids)
+
+
+def report_notice_send(*, firm: Firm, report_id: int, user_id: int) -> bool:
+    """Email one person that a report is ready, at most once (claim row in the same
+    transaction as the send)."""
+    from accounts.emails import absolute_url, build_branded_email
+    from accounts.models import ClientExecutive
+    from accounts.selectors import branding_for_firm
+
+    report = (
+        Report.objects.select_related("campaign", "campaign__client")
+        .filter(pk=report_id, status=ReportStatus.READY)
+        .first()
+    )
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if report is None or user is None or user_id not in notice_recipients(campaign=report.campaign):
+        return False
+    try:
+        with transaction.atomic():
+            ReportNotice.objects.create(firm=firm, report=report, user=user)
+    except IntegrityError:
+        return False
+    campaign = report.campaign
+    is_executive = ClientExecutive.objects.filter(client_id=campaign.client_id, user=user).exists()
+    path = (
+        reverse(
+            "reports:portal_report",
+            kwargs={
+                "firm_slug": firm.slug,
+                "client_id": campaign.client_id,
+                "report_id": report.pk,
+            },
+        )
+        if is_executive
+        else reverse(
+            "reports:campaign_report", kwargs={"firm_slug": firm.slug, "campaign_id": campaign.pk}
+        )
+    )
+    language = user.language or "en"
+    with translation.override(language):
+        subject = _("The PMO report for %(client)s is ready") % {"client": campaign.client.name}
+    message = build_branded_email(
+        firm=firm,
+        branding=branding_for_firm(firm=firm),
+        to=user.email,
+        language=language,
+        subject=subject,
+        template="reports/email/ready",
+        context={
+            "report": report,
+            "campaign": campaign,
+            "user": user,
+            "link": absolute_url(path),
+            "overall": None if report.data.get("suppressed") else report.data["overall"]["score"],
+        },
+    )
+    message.send()
     return True
 
 

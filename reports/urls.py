@@ -18,4 +18,7 @@ urlpatterns = [
     path(
         "portal/<int:client_id>/reports/<int:report_id>/csv/", views.report_csv, name="report_csv"
     ),
+    path(
+        "portal/<int:client_id>/reports/<int:report_id>/pdf/", views.report_pdf, name="report_pdf"
+    ),
 ]

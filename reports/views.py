@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 from accounts.models import ClientOrganisation
 from accounts.permissions import firm_staff
@@ -95,6 +99,37 @@ def portal_report(request, firm_slug, client_id, report_id):
         report=report, branding=branding_for_firm(firm=request.firm), language=_language()
     )
     return render(request, "reports/portal.html", context)
+
+
+def report_pdf(request, firm_slug, client_id, report_id):
+    """The report as a branded PDF: the same content and charts as the page."""
+    client = _client_for_viewer(request, client_id)
+    report = selectors.report_for_client(firm=request.firm, client=client, pk=report_id)
+    if report is None:
+        raise Http404
+    branding = branding_for_firm(firm=request.firm)
+    context = report_context(report=report, branding=branding, language=_language())
+    context |= {
+        "client": client,
+        "branding": branding,
+        "firm": request.firm,
+        "logo_data_uri": _logo_data_uri(branding),
+    }
+    html = render_to_string("reports/pdf.html", context, request=request)
+    # Everything the PDF shows is inline (charts as SVG, the logo as a data URI): no fetching.
+    pdf = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.pdf"'
+    return response
+
+
+def _logo_data_uri(branding) -> str:
+    if not branding.has_logo:
+        return ""
+    from accounts.models import Branding
+
+    logo = Branding.objects.filter(pk=branding.pk).values_list("logo", flat=True).first()
+    return f"data:{branding.logo_content_type};base64,{base64.b64encode(bytes(logo)).decode()}"
 
 
 def report_csv(request, firm_slug, client_id, report_id):

@@ -79,6 +79,7 @@ URLS = {
     "reports:portal": (PORTAL, ["client_id"], True),
     "reports:portal_report": (PORTAL, ["client_id", "report_id"], True),
     "reports:report_csv": (PORTAL, ["client_id", "report_id"], True),
+    "reports:report_pdf": (PORTAL, ["client_id", "report_id"], True),
 }
 
 
@@ -299,7 +300,12 @@ def test_owner_can_open_every_page_of_own_firm(client, firm_a, objects, name):
     # An unknown invitation token gets a friendly "link not valid" page with a 404 status.
     expected = 404 if URLS[name][0] == PUBLIC and name != "accounts:logo" else 200
     assert response.status_code == expected
-    if name not in ("accounts:logo", "assessments:campaign_stats", "reports:report_csv"):
+    if name not in (
+        "accounts:logo",
+        "assessments:campaign_stats",
+        "reports:report_csv",
+        "reports:report_pdf",
+    ):
         assert b"<html" in response.content
 
 

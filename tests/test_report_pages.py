@@ -119,3 +119,24 @@ def test_report_page_queries_stay_flat(client, firm_a, django_assert_max_num_que
     url = reverse("reports:campaign_report", args=[firm_a.firm.slug, large.campaign_id])
     with django_assert_max_num_queries(len(first.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_pdf_renders_with_the_report_text_and_pages(client, firm_a, reports):
+    from pypdf import PdfReader
+
+    from tests.helpers import brand
+
+    brand(firm_a)
+    own, _other = reports
+    client.force_login(firm_a.executive)
+    response = client.get(
+        reverse("reports:report_pdf", args=[firm_a.firm.slug, firm_a.client.pk, own.pk])
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert 2 <= len(reader.pages) <= 6
+    for expected in (firm_a.client.name, "Dimensions", "Recommended next steps", "Pace-setter"):
+        assert expected in text, expected
+    assert "@x.example" not in text

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,7 +17,7 @@ from pmo_platform.tenancy import firm_context
 from reports import services
 from reports.confidentiality import visible_groups
 from reports.models import Report, ReportSettings
-from reports.tasks import build_report
+from reports.tasks import build_report, send_report_notice
 from tests.helpers import run_in_worker, wait_for
 
 # Everyone answers every statement with the same value v. Each dimension has three normal
@@ -202,7 +203,7 @@ def test_building_takes_the_same_number_of_queries_for_more_responses(firm_a, fi
             with CaptureQueriesContext(connection) as queries:
                 services.report_build(firm=world.firm, report_id=report.pk)
             counts.append(len(queries.captured_queries))
-    assert counts[0] == counts[1] <= 20
+    assert counts[0] == counts[1] <= 30
 
 
 @pytest.mark.django_db(transaction=True)
@@ -217,6 +218,24 @@ def test_closing_a_campaign_builds_a_report_in_the_worker_once(celery_worker, fi
         assert Report.objects.get(pk=report.pk).response_count == 10
     # The same build again does nothing: the snapshot is immutable.
     assert run_in_worker(build_report, firm_id=firm_a.firm.pk, report_id=report.pk) is False
+    # The campaign's consultant and the client's executive hear that it is ready, once.
+    wait_for(lambda: len(mail.outbox) == 2)
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert set(by_recipient) == {firm_a.owner.email, firm_a.executive.email}
+    assert (
+        f"/portal/{firm_a.client.pk}/reports/{report.pk}/"
+        in by_recipient[firm_a.executive.email].body
+    )
+    assert f"/campaigns/{campaign.pk}/report/" in by_recipient[firm_a.owner.email].body
+    assert "is ready" in by_recipient[firm_a.owner.email].subject
+    for user in (firm_a.owner, firm_a.executive, firm_a.consultant):
+        assert (
+            run_in_worker(
+                send_report_notice, firm_id=firm_a.firm.pk, report_id=report.pk, user_id=user.pk
+            )
+            is False
+        )
+    assert len(mail.outbox) == 2
 
 
 def _status(world, report):
