@@ -9,9 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
     PATH="/app/.venv/bin:$PATH"
 
-# gettext provides msgfmt for compilemessages. (WeasyPrint's system libraries are not needed yet.)
+# gettext provides msgfmt for compilemessages; Pango, HarfBuzz and fonts are what WeasyPrint
+# needs to render the PDF reports.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 RUN pip install --no-cache-dir uv

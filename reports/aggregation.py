@@ -21,26 +21,35 @@ from django.db import connection
 
 HISTOGRAM_EDGES = [0, 20, 40, 60, 80, 100]
 
+# One scan over the campaign's answers, into a transaction-local temporary table: per respondent
+# and dimension (weighted sums) and, in the same pass, per sign. Every aggregate below reads this
+# small table instead of scanning the answers again.
+_SCAN = """
+CREATE TEMPORARY TABLE pmo_scan ON COMMIT DROP AS
+SELECT a.respondent_id, i.dimension_id, i.sign,
+       sum((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0 * i.weight) AS wsum,
+       sum(i.weight) AS weight,
+       sum((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0) AS total,
+       sum(((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0) ^ 2) AS squares,
+       count(*) AS answered,
+       count(DISTINCT a.respondent_id) AS respondents
+FROM assessments_answer a
+JOIN assessments_item i ON i.id = a.item_id
+JOIN assessments_respondent r ON r.id = a.respondent_id
+WHERE r.campaign_id = %(campaign)s AND r.completed_at IS NOT NULL AND a.value IS NOT NULL
+      AND i.version_id = %(version)s
+GROUP BY GROUPING SETS ((a.respondent_id, i.dimension_id), (i.sign))
+"""
+
 _SCORED = """
-WITH items AS (
-    SELECT id, dimension_id, sign, reverse, weight::float AS weight
-    FROM assessments_item WHERE version_id = %(version)s
-), dim_size AS (
-    SELECT dimension_id, count(*) AS n_items FROM items GROUP BY dimension_id
-), rdim AS (
-    SELECT a.respondent_id, it.dimension_id,
-           sum((CASE WHEN it.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0 * it.weight)
-               / sum(it.weight) AS score,
-           count(*) AS answered
-    FROM assessments_answer a
-    JOIN items it ON it.id = a.item_id
-    JOIN assessments_respondent r ON r.id = a.respondent_id
-    WHERE r.campaign_id = %(campaign)s AND r.completed_at IS NOT NULL AND a.value IS NOT NULL
-    GROUP BY a.respondent_id, it.dimension_id
+WITH dim_size AS (
+    SELECT dimension_id, count(*) AS n_items
+    FROM assessments_item WHERE version_id = %(version)s GROUP BY dimension_id
 ), scored AS (
-    SELECT rdim.respondent_id, rdim.dimension_id, rdim.score
-    FROM rdim JOIN dim_size ds USING (dimension_id)
-    WHERE rdim.answered >= GREATEST(1, ceil(%(share)s * ds.n_items))
+    SELECT s.respondent_id, s.dimension_id, s.wsum / s.weight AS score
+    FROM pmo_scan s JOIN dim_size ds USING (dimension_id)
+    WHERE s.respondent_id IS NOT NULL
+      AND s.answered >= GREATEST(1, ceil(%(share)s * ds.n_items))
 ), roverall AS (
     SELECT respondent_id, avg(score) AS score
     FROM scored GROUP BY respondent_id
@@ -67,6 +76,10 @@ def _round(value):
 def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share: float) -> dict:
     """Raw aggregates for one campaign (confidentiality is applied by the report builder)."""
     params = {"campaign": campaign_id, "version": version_id, "share": min_answered_share}
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pmo_scan")
+        cursor.execute(_SCAN, params)
 
     counts = _rows(
         """
@@ -118,18 +131,15 @@ def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share
     }
 
     signs = {
-        sign: {"n": n, "mean": _round(mean), "sd": _round(sd)}
-        for sign, n, mean, sd in _rows(
+        sign: {
+            "n": respondents,
+            "mean": _round(total / answered),
+            "sd": _round(max(0.0, squares / answered - (total / answered) ** 2) ** 0.5),
+        }
+        for sign, respondents, total, squares, answered in _rows(
             """
-            SELECT i.sign, count(DISTINCT a.respondent_id),
-                   avg((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0),
-                   stddev_pop((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0)
-            FROM assessments_answer a
-            JOIN assessments_item i ON i.id = a.item_id
-            JOIN assessments_respondent r ON r.id = a.respondent_id
-            WHERE r.campaign_id = %(campaign)s AND r.completed_at IS NOT NULL
-                  AND a.value IS NOT NULL AND i.version_id = %(version)s
-            GROUP BY i.sign
+            SELECT sign, respondents, total::float, squares::float, answered
+            FROM pmo_scan WHERE respondent_id IS NULL AND answered > 0
             """,
             params,
         )

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Firm, User
 from accounts.services import audit
-from assessments.models import Campaign, RoleLevel
+from assessments.models import Campaign, CampaignStatus, RoleLevel
 from assessments.scoring import band_for
 from pmo_platform.tasks import enqueue
 
@@ -31,6 +31,38 @@ from .models import (
 
 # While a campaign is open, answers arriving within this window share one rebuild.
 DEBOUNCE = timedelta(minutes=2)
+
+
+@transaction.atomic
+def report_settings_update(
+    *, firm: Firm, actor: User, min_group_size: int, contribute_to_benchmarks: bool
+) -> ReportSettings:
+    """Change how reports protect respondents; leaving the benchmark removes the firm's points."""
+    if min_group_size < 3:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"min_group_size": _("The minimum group size is at least 3.")})
+    current, _created = ReportSettings.objects.select_for_update().get_or_create(firm=firm)
+    current.min_group_size = min_group_size
+    current.contribute_to_benchmarks = contribute_to_benchmarks
+    current.save()
+    if not contribute_to_benchmarks:
+        from accounts.models import ClientOrganisation
+
+        keys = [
+            org_key(firm_id=firm.pk, client_id=pk)
+            for pk in ClientOrganisation.objects.values_list("pk", flat=True)
+        ]
+        BenchmarkPoint.objects.filter(org_key__in=keys).delete()
+    audit(
+        firm=firm,
+        actor=actor,
+        action="report_settings.updated",
+        target=current,
+        min_group_size=min_group_size,
+        contribute_to_benchmarks=contribute_to_benchmarks,
+    )
+    return current
 
 
 def report_settings(*, firm: Firm) -> ReportSettings:
@@ -87,6 +119,10 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
         finished_at=timezone.now(),
         data=data,
         response_count=data["response"]["completed"],
+    )
+    # A closed campaign with its report is "reported" (the last step of the lifecycle).
+    Campaign.objects.filter(pk=report.campaign_id, status=CampaignStatus.CLOSED).update(
+        status=CampaignStatus.REPORTED
     )
     if report.trigger != ReportTrigger.ANSWERS:  # rebuilds while answers arrive stay quiet
         from .tasks import send_report_notice

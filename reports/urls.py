@@ -11,6 +11,7 @@ urlpatterns = [
         views.report_request,
         name="report_request",
     ),
+    path("settings/reports/", views.report_settings, name="settings"),
     path("portal/<int:client_id>/", views.portal, name="portal"),
     path(
         "portal/<int:client_id>/reports/<int:report_id>/", views.portal_report, name="portal_report"

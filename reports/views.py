@@ -6,18 +6,19 @@ import base64
 import csv
 import io
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from accounts.models import ClientOrganisation
-from accounts.permissions import firm_staff
+from accounts.permissions import firm_managers, firm_staff
 from accounts.selectors import branding_for_firm
 from assessments.selectors import campaign_get
 
@@ -35,6 +36,47 @@ def _campaign_or_404(request, campaign_id):
     if campaign is None:
         raise Http404
     return campaign
+
+
+class ReportSettingsForm(forms.Form):
+    min_group_size = forms.IntegerField(
+        label=gettext_lazy("Minimum group size"),
+        min_value=3,
+        max_value=50,
+        help_text=gettext_lazy(
+            "Groups with fewer responses are never shown, in any view or export."
+        ),
+    )
+    contribute_to_benchmarks = forms.BooleanField(
+        label=gettext_lazy("Contribute anonymised scores to cross-firm benchmarks"),
+        required=False,
+        help_text=gettext_lazy(
+            "Only industry, size and scores are shared; never names. You then see "
+            "benchmarks contributed by other firms too."
+        ),
+    )
+
+
+@firm_managers
+def report_settings(request, firm_slug):
+    current = services.report_settings(firm=request.firm)
+    form = ReportSettingsForm(
+        request.POST or None,
+        initial={
+            "min_group_size": current.min_group_size,
+            "contribute_to_benchmarks": current.contribute_to_benchmarks,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.report_settings_update(firm=request.firm, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Report settings saved."))
+        return redirect("reports:settings", firm_slug=firm_slug)
+    return render(
+        request,
+        "reports/settings.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @firm_staff

@@ -119,3 +119,46 @@ def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a,
     assert done.completed_at is not None
     assert done.result["dimensions"]
     assert (ARTIFACTS / "survey-phone.png").stat().st_size > 10_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settings):
+    from allauth.account.models import EmailAddress
+
+    from tests.test_reports import build, campaign_with
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    brand(firm_a, default_language="en")
+    build(firm_a, campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 6, 2)]))
+    EmailAddress.objects.create(
+        user=firm_a.executive, email=firm_a.executive.email, verified=True, primary=True
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=login]", firm_a.executive.email)
+        page.fill("input[name=password]", "pw-exec-123!")
+        page.click("main button[type=submit]")
+        expect(page.locator("h1")).to_have_text(firm_a.client.name)
+        radar = page.locator("svg.chart").first
+        expect(radar).to_be_visible()
+        assert radar.locator("polygon").count() >= 6  # the rings and the client's shape
+        expect(page.get_by_text("Leadership and teams see the PMO differently")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "executive-report.png"), full_page=True)
+        browser.close()
+    assert (ARTIFACTS / "executive-report.png").stat().st_size > 20_000

@@ -77,3 +77,16 @@ def test_public_pages_render_in_both_languages(client, language):
     landing = client.get("/").content.decode()
     expected = "Registrera ditt konsultbolag" if language == "sv" else "Sign up your firm"
     assert expected in landing
+
+
+def test_translation_functions_keep_names_that_makemessages_finds():
+    """xgettext only extracts gettext, gettext_lazy, ngettext, pgettext... and `_`: an alias such
+    as `_lazy` would leave its texts out of the catalogue without anyone noticing."""
+    import re
+
+    pattern = re.compile(r"import (?:gettext|gettext_lazy|ngettext|pgettext_lazy) as (\w+)")
+    for path in ROOT.glob("*/**/*.py"):
+        if ".venv" in path.parts or "migrations" in path.parts:
+            continue
+        for alias in pattern.findall(path.read_text("utf-8")):
+            assert alias == "_", f"{path}: translation function imported as {alias}"

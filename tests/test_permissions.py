@@ -75,6 +75,7 @@ URLS = {
     "assessments:unsubscribe": (PUBLIC, ["token"], True),
     "assessments:open_link": (PUBLIC, ["token"], True),
     "reports:campaign_report": (STAFF, ["campaign_id"], True),
+    "reports:settings": (MANAGERS, [], True),
     "reports:report_request": (STAFF, ["campaign_id"], False),
     "reports:portal": (PORTAL, ["client_id"], True),
     "reports:portal_report": (PORTAL, ["client_id", "report_id"], True),

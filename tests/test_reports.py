@@ -215,6 +215,10 @@ def test_closing_a_campaign_builds_a_report_in_the_worker_once(celery_worker, fi
     assert report.trigger == "closed"
     wait_for(lambda: _status(firm_a, report) == "ready")
     with firm_context(firm_a.firm):
+        campaign.refresh_from_db()
+        assert campaign.status == "reported"
+    wait_for(lambda: _status(firm_a, report) == "ready")
+    with firm_context(firm_a.firm):
         assert Report.objects.get(pk=report.pk).response_count == 10
     # The same build again does nothing: the snapshot is immutable.
     assert run_in_worker(build_report, firm_id=firm_a.firm.pk, report_id=report.pk) is False
@@ -316,3 +320,25 @@ def test_cross_firm_benchmark_uses_opted_in_firms_only_and_never_names_peers(fir
     with firm_context(firm_a.firm):
         key = services.org_key(firm_id=firm_a.firm.pk, client_id=firm_a.client.pk)
     assert not BenchmarkPoint.objects.filter(org_key=key).exists()
+
+
+@pytest.mark.django_db
+def test_report_settings_page_and_leaving_the_benchmark(client, firm_a):
+    from django.urls import reverse
+
+    from reports.models import BenchmarkPoint
+
+    url = reverse("reports:settings", args=[firm_a.firm.slug])
+    client.force_login(firm_a.owner)
+    assert client.post(url, {"min_group_size": "2"}).status_code == 400
+    assert (
+        client.post(url, {"min_group_size": "4", "contribute_to_benchmarks": "on"}).status_code
+        == 302
+    )
+    build(firm_a, campaign_with(firm_a, [("pmo", 5, 3)]))
+    assert BenchmarkPoint.objects.count() == 7
+    client.post(url, {"min_group_size": "4"})
+    assert BenchmarkPoint.objects.count() == 0
+    with firm_context(firm_a.firm):
+        settings_ = ReportSettings.objects.get()
+        assert (settings_.min_group_size, settings_.contribute_to_benchmarks) == (4, False)
