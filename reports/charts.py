@@ -96,7 +96,7 @@ def bars(
     *, rows: list[tuple[str, list[float | None]]], series: list[tuple[str, str]], title: str
 ) -> str:
     """Horizontal grouped bars 0-100: rows of (label, one value per series)."""
-    label_width, bar_width, row_gap = 180, 300, 10
+    label_width, bar_width, row_gap = 240, 300, 10
     bar_height = 14
     group_height = bar_height * len(series) + row_gap
     height = 30 + group_height * len(rows) + 10
