@@ -342,3 +342,23 @@ def test_report_settings_page_and_leaving_the_benchmark(client, firm_a):
     with firm_context(firm_a.firm):
         settings_ = ReportSettings.objects.get()
         assert (settings_.min_group_size, settings_.contribute_to_benchmarks) == (4, False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_report_tasks_given_another_firms_ids_do_nothing(celery_worker, firm_a, firm_b):
+    campaign = campaign_with(firm_b, [("pmo", 5, 3)])
+    with firm_context(firm_b.firm):  # a queued report of firm B, with no build task of its own
+        report = Report.objects.create(
+            firm=firm_b.firm, campaign=campaign, number=1, trigger="requested"
+        )
+    a = firm_a.firm.pk
+    assert run_in_worker(build_report, firm_id=a, report_id=report.pk) is False
+    assert (
+        run_in_worker(
+            send_report_notice, firm_id=a, report_id=report.pk, user_id=firm_b.executive.pk
+        )
+        is False
+    )
+    with firm_context(firm_b.firm):
+        assert Report.objects.get(pk=report.pk).status == "queued"
+    assert [m for m in mail.outbox if "is ready" in m.subject] == []
