@@ -531,10 +531,20 @@ def campaign_create(
 
 @transaction.atomic
 def campaign_update(
-    *, firm: Firm, actor: User, campaign: Campaign, open_link: bool, **fields
+    *,
+    firm: Firm,
+    actor: User,
+    campaign: Campaign,
+    open_link: bool,
+    version: InstrumentVersion | None = None,
+    **fields,
 ) -> Campaign:
     if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.REPORTED):
         raise ValidationError(_("A closed campaign cannot be changed."))
+    if version is not None and version.pk != campaign.version_id:
+        if campaign.status != CampaignStatus.DRAFT:
+            raise ValidationError({"version": _("The instrument can be changed only in a draft.")})
+        campaign.version = version
     for key in CAMPAIGN_FIELDS:
         if key in fields:
             setattr(campaign, key, fields[key])

@@ -107,7 +107,7 @@ def campaign_edit(request, firm_slug, campaign_id):
     form.fields["client"].disabled = True
     form.fields["version"].disabled = campaign.status != CampaignStatus.DRAFT
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in ("client", "version")}
+        data = {k: v for k, v in form.cleaned_data.items() if k != "client"}
         try:
             services.campaign_update(
                 firm=request.firm, actor=request.user, campaign=campaign, **data

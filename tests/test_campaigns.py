@@ -231,3 +231,22 @@ def test_campaign_pages_keep_a_constant_number_of_queries(
     make(firm_a, n_people=3, name="Another")
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_draft_can_switch_instrument_version_but_an_open_campaign_cannot(client, firm_a):
+    draft = make(firm_a, launch=False, name="Draft")
+    opened = make(firm_a, name="Open")
+    with firm_context(firm_a.firm):
+        builtin = InstrumentVersion.objects.get()
+        own = services.instrument_copy(firm=firm_a.firm, actor=firm_a.owner, version=builtin)
+    client.force_login(firm_a.consultant)
+    edit = reverse("assessments:campaign_edit", args=[firm_a.firm.slug, draft.pk])
+    form = campaign_form(firm_a, own) | {"name": "Draft"}
+    assert client.post(edit, form).status_code == 302
+    with firm_context(firm_a.firm):
+        assert Campaign.objects.get(pk=draft.pk).version_id == own.pk
+    edit = reverse("assessments:campaign_edit", args=[firm_a.firm.slug, opened.pk])
+    client.post(edit, campaign_form(firm_a, own) | {"name": "Open"})
+    with firm_context(firm_a.firm):
+        assert Campaign.objects.get(pk=opened.pk).version_id == builtin.pk
