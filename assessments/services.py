@@ -437,9 +437,11 @@ def advice_update(
 
 def validate_placeholders(text: str, field: str) -> None:
     try:
-        names = {
-            name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None
-        }
+        fields = [
+            (name, spec, conversion)
+            for _lit, name, spec, conversion in string.Formatter().parse(text)
+            if name is not None
+        ]
     except ValueError:
         raise ValidationError(
             {
@@ -449,6 +451,11 @@ def validate_placeholders(text: str, field: str) -> None:
                 )
             }
         ) from None
+    names = {name for name, _spec, _conversion in fields}
+    if any(spec or conversion for _name, spec, conversion in fields):
+        raise ValidationError(
+            {field: _("Write placeholders plainly, such as {name}, without : or ! after the name.")}
+        )
     unknown = names - PLACEHOLDERS
     if unknown:
         raise ValidationError(
@@ -762,6 +769,20 @@ def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]
         raise CsvImportError([(1, _("The first line must name the columns and include “email”."))])
     reader.fieldnames = headers
     rows, problems = [], []
+    try:
+        _read_rows(reader, rows, problems, default_language)
+    except csv.Error as exc:
+        problems.append(
+            (reader.line_num, _("The file could not be read as CSV (%(error)s).") % {"error": exc})
+        )
+    if problems:
+        raise CsvImportError(problems)
+    if not rows:
+        raise CsvImportError([(0, _("The file has no rows to import."))])
+    return rows
+
+
+def _read_rows(reader, rows: list, problems: list, default_language: str) -> None:
     for row in reader:
         line = reader.line_num
         if len(rows) + len(problems) >= CSV_MAX_ROWS:
@@ -776,11 +797,6 @@ def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]
             rows.append(clean_respondent_row(row, default_language))
         except ValidationError as exc:
             problems.append((line, " ".join(exc.messages)))
-    if problems:
-        raise CsvImportError(problems)
-    if not rows:
-        raise CsvImportError([(0, _("The file has no rows to import."))])
-    return rows
 
 
 def respondents_import_csv(*, firm: Firm, actor: User, campaign: Campaign, content: bytes) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,6 +37,12 @@ from .forms import (
 )
 from .models import CampaignStatus, Source, localized
 
+
+def _is_id(value: str) -> bool:
+    """ASCII digits only (str.isdigit() also accepts "²", which int() refuses), of sane length."""
+    return bool(re.fullmatch(r"[0-9]{1,12}", value or ""))
+
+
 # --- Campaigns (consultants) --------------------------------------------------------------------
 
 
@@ -58,7 +65,7 @@ def _campaign_form(request, data=None, initial=None):
 @firm_staff
 def campaign_list(request, firm_slug):
     client = None
-    if request.GET.get("client", "").isdigit():
+    if _is_id(request.GET.get("client", "")):
         client = ClientOrganisation.objects.filter(pk=int(request.GET["client"])).first()
     return render(
         request,
@@ -77,7 +84,7 @@ def campaign_create(request, firm_slug):
         "anonymous": True,
         **services.default_invitation_texts(),
     }
-    if request.GET.get("client", "").isdigit():
+    if _is_id(request.GET.get("client", "")):
         initial["client"] = int(request.GET["client"])
     form = _campaign_form(request, request.POST or None, initial)
     if request.method == "POST" and form.is_valid():
@@ -561,14 +568,14 @@ def survey(request, firm_slug, token):
 def _parse_value(raw: str):
     if raw == "dk":
         return None
-    if raw.isdigit():
+    if _is_id(raw):
         return int(raw)
     raise ValidationError({"value": _("Choose one of the five answers or “don't know”.")})
 
 
 def _save_posted_answers(request, respondent):
     for key, raw in request.POST.items():
-        if key.startswith("item-") and key[5:].isdigit():
+        if key.startswith("item-") and _is_id(key[5:]):
             services.answer_save(
                 firm=request.firm,
                 respondent=respondent,
@@ -587,6 +594,8 @@ def survey_answer(request, firm_slug, token):
     _survey_language(request, respondent)
     try:
         payload = json.loads(request.body or b"{}")
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
         item_id = int(payload.get("item"))
         value = _parse_value(str(payload.get("value", "")))
         services.answer_save(firm=request.firm, respondent=respondent, item_id=item_id, value=value)

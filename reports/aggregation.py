@@ -156,24 +156,26 @@ def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share
             """,
             params,
         ):
-            groups[value] = {"n": n, "dimensions": {}, "overall": None}
-        for value, dimension_id, mean in _rows(
+            groups[value] = {"n": n, "dimensions": {}, "overall": None, "overall_n": 0}
+        for value, dimension_id, mean, n in _rows(
             _SCORED
             + f"""
-            SELECT r.{attribute}, s.dimension_id, avg(s.score)
+            SELECT r.{attribute}, s.dimension_id, avg(s.score), count(*)
             FROM scored s JOIN assessments_respondent r ON r.id = s.respondent_id
             GROUP BY r.{attribute}, s.dimension_id
             UNION ALL
-            SELECT r.{attribute}, NULL, avg(o.score)
+            SELECT r.{attribute}, NULL, avg(o.score), count(*)
             FROM roverall o JOIN assessments_respondent r ON r.id = o.respondent_id
             GROUP BY r.{attribute}
             """,
             params,
         ):
+            # Each cell keeps its own count: a group can be large while a cell rests on few people.
             if dimension_id is None:
                 groups[value]["overall"] = _round(mean)
+                groups[value]["overall_n"] = n
             else:
-                groups[value]["dimensions"][dimension_id] = _round(mean)
+                groups[value]["dimensions"][dimension_id] = (_round(mean), n)
         segments[attribute] = groups
 
     return {

@@ -80,11 +80,16 @@ def report_context(*, report: Report, branding: Branding, language: str) -> dict
     )
     context["dimensions"] = dimensions
     context["overall_band_label"] = _band_label(version, data["overall"]["band"], language)
-    context["distribution"] = charts.histogram(
-        counts=data["overall"]["respondents"]["histogram"],
-        colour=branding.primary_color,
-        title=_("How respondents' overall scores spread"),
-        labels=HISTOGRAM_LABELS,
+    histogram_counts = data["overall"]["respondents"]["histogram"]
+    context["distribution"] = (
+        charts.histogram(
+            counts=data["overall"]["respondents"]["histogram"],
+            colour=branding.primary_color,
+            title=_("How respondents' overall scores spread"),
+            labels=HISTOGRAM_LABELS,
+        )
+        if histogram_counts
+        else ""
     )
     role_labels = dict(RoleLevel.choices)
     segments = {}

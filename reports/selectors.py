@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import ClientOrganisation, Firm
-from assessments.models import Campaign
+from assessments.models import Campaign, CampaignStatus
 
 from .models import Report, ReportStatus
 
@@ -25,9 +25,15 @@ def pending(*, firm: Firm, campaign: Campaign) -> Report | None:
 
 
 def client_reports(*, firm: Firm, client: ClientOrganisation) -> QuerySet[Report]:
-    """The newest ready report of each of the client's campaigns, newest campaign first."""
+    """What the client sees: for each closed campaign, only its newest ready report (newest
+    campaign first). Snapshots of open campaigns and older snapshots stay with the firm, so two
+    snapshots can never be compared to single out one late response."""
     newest = (
-        Report.objects.filter(campaign__client=client, status=ReportStatus.READY)
+        Report.objects.filter(
+            campaign__client=client,
+            status=ReportStatus.READY,
+            campaign__status__in=[CampaignStatus.CLOSED, CampaignStatus.REPORTED],
+        )
         .order_by("campaign_id", "-number")
         .distinct("campaign_id")
         .values("id")
@@ -41,7 +47,8 @@ def client_reports(*, firm: Firm, client: ClientOrganisation) -> QuerySet[Report
 
 def report_for_client(*, firm: Firm, client: ClientOrganisation, pk: int) -> Report | None:
     return (
-        Report.objects.filter(pk=pk, campaign__client=client, status=ReportStatus.READY)
+        client_reports(firm=firm, client=client)
+        .filter(pk=pk)
         .select_related("campaign", "campaign__client", "campaign__version")
         .first()
     )

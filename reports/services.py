@@ -382,20 +382,44 @@ def snapshot(*, campaign: Campaign, min_group: int) -> dict:
     if data["suppressed"]:
         return data
 
+    def small(n):  # a cell resting on fewer people than the minimum is never shown
+        return n < min_group
+
     dimensions = []
     for dimension_id, values in raw["dimensions"].items():
         key = dimension_keys[dimension_id]
+        if small(values["n"]):
+            values = {
+                "n": None,
+                "mean": None,
+                "sd": None,
+                "quartiles": [None, None, None],
+                "histogram": None,
+            }
         dimensions.append({"key": key, **values, "band": band_for(values["mean"], version.bands)})
     dimensions.sort(key=lambda d: order.index(d["key"]))
     scored = [d["mean"] for d in dimensions if d["mean"] is not None]
     overall = round(sum(scored) / len(scored), 1) if scored else None
+    respondents = raw["respondents"]
+    if small(respondents["n"]):
+        respondents = {
+            "n": respondents["n"],
+            "mean": None,
+            "sd": None,
+            "quartiles": [None, None, None],
+            "histogram": None,
+        }
     data["overall"] = {
         "score": overall,
         "band": band_for(overall, version.bands),
-        "respondents": raw["respondents"],
+        "respondents": respondents,
     }
     data["dimensions"] = dimensions
-    data["signs"] = [{"number": sign, **values} for sign, values in sorted(raw["signs"].items())]
+    data["signs"] = [
+        {"number": sign, **values}
+        for sign, values in sorted(raw["signs"].items())
+        if not small(values["n"])
+    ]
     by_score = sorted((d for d in dimensions if d["mean"] is not None), key=lambda d: d["mean"])
     data["weakest"] = [d["key"] for d in by_score[:2]]
     data["strongest"] = [d["key"] for d in reversed(by_score[-2:])]
@@ -409,9 +433,10 @@ def snapshot(*, campaign: Campaign, min_group: int) -> dict:
             {
                 "value": value,
                 "n": groups[value]["n"],
-                "overall": groups[value]["overall"],
+                "overall": None if small(groups[value]["overall_n"]) else groups[value]["overall"],
                 "dimensions": {
-                    dimension_keys[d]: score for d, score in groups[value]["dimensions"].items()
+                    dimension_keys[d]: None if small(n) else score
+                    for d, (score, n) in groups[value]["dimensions"].items()
                 },
             }
             for value in sorted(visible, key=lambda v: (-sizes[v], str(v)))

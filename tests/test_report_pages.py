@@ -140,3 +140,32 @@ def test_pdf_renders_with_the_report_text_and_pages(client, firm_a, reports):
     for expected in (firm_a.client.name, "Dimensions", "Recommended next steps", "Pace-setter"):
         assert expected in text, expected
     assert "@x.example" not in text
+
+
+def test_executive_sees_only_the_final_snapshot_of_closed_campaigns(client, firm_a):
+    campaign = campaign_with(firm_a, [("pmo", 6, 3)], name="Still open")
+    live = build(firm_a, campaign, close=False)
+    client.force_login(firm_a.executive)
+    slug = firm_a.firm.slug
+    portal = client.get(reverse("reports:portal", args=[slug, firm_a.client.pk]))
+    assert b"No results yet" in portal.content
+    assert (
+        client.get(
+            reverse("reports:portal_report", args=[slug, firm_a.client.pk, live.pk])
+        ).status_code
+        == 404
+    )
+    # After closing, two snapshots exist; only the newest is served, so none can be compared.
+    first = build(firm_a, campaign)
+    second = build(firm_a, campaign)
+    for old in (live, first):
+        for name in ("reports:portal_report", "reports:report_csv", "reports:report_pdf"):
+            assert (
+                client.get(reverse(name, args=[slug, firm_a.client.pk, old.pk])).status_code == 404
+            )
+    assert (
+        client.get(
+            reverse("reports:portal_report", args=[slug, firm_a.client.pk, second.pk])
+        ).status_code
+        == 200
+    )

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments import services as assessment_services
-from assessments.models import Answer, InstrumentVersion, Item, Respondent
+from assessments.models import Answer, Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.models import OutboxTask
 from pmo_platform.tenancy import firm_context
 from reports import services
@@ -85,8 +85,10 @@ def campaign_with(world, groups, not_answered=0, client=None, name="Report"):
     return campaign
 
 
-def build(world, campaign):
+def build(world, campaign, close=True):
     with firm_context(world.firm):
+        if close:  # what clients see are closed campaigns' reports
+            Campaign.objects.filter(pk=campaign.pk).update(status="closed")
         report = services.report_request(firm=world.firm, campaign=campaign, trigger="requested")
         assert services.report_build(firm=world.firm, report_id=report.pk)
         return Report.objects.get(pk=report.pk)
