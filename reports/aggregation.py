@@ -190,7 +190,7 @@ def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share
 
 
 def benchmark_percentiles(
-    *, instrument_key: str, mine: dict[str, float], field: str, value: str, exclude_org: str
+    *, instrument_key: str, mine: dict[str, float], field: str, value: str, exclude_firm: str
 ) -> dict[str, dict]:
     """Where this organisation's scores fall among the contributed organisations that share its
     industry or size band (`field`), per dimension ("" is the overall index). One query."""
@@ -198,7 +198,7 @@ def benchmark_percentiles(
         raise ValueError("benchmark by industry or size_band, with at least one score")
     values = ", ".join(["(%s, %s::float)"] * len(mine))
     params: list = [item for pair in mine.items() for item in pair]
-    params += [instrument_key, value, exclude_org]
+    params += [instrument_key, value, exclude_firm]
     rows = _rows(
         f"""
         WITH mine(dimension, score) AS (VALUES {values})
@@ -208,7 +208,7 @@ def benchmark_percentiles(
                percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY b.score)
         FROM mine m
         JOIN reports_benchmarkpoint b ON b.dimension = m.dimension
-        WHERE b.instrument_key = %s AND b.{field} = %s AND b.org_key <> %s
+        WHERE b.instrument_key = %s AND b.{field} = %s AND b.firm_key <> %s
         GROUP BY m.dimension
         """,
         params,

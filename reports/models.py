@@ -37,6 +37,7 @@ class BenchmarkPoint(models.Model):
     percentiles, and only where enough organisations contribute."""
 
     org_key = models.CharField(max_length=64)
+    firm_key = models.CharField(max_length=64, default="")
     instrument_key = models.SlugField(max_length=60)
     dimension = models.SlugField(max_length=60, blank=True)
     industry = models.CharField(max_length=20)

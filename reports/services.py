@@ -113,7 +113,12 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
         contribute(firm=firm, campaign=report.campaign, data=data)
     if not data["suppressed"]:
         data["trend"] = trend(campaign=report.campaign)
-        data["benchmarks"] = benchmarks(firm=firm, campaign=report.campaign, data=data)
+        data["benchmarks"] = benchmarks(
+            firm=firm,
+            campaign=report.campaign,
+            data=data,
+            contributes=settings_.contribute_to_benchmarks,
+        )
     Report.objects.filter(pk=report.pk).update(
         status=ReportStatus.READY,
         finished_at=timezone.now(),
@@ -207,6 +212,11 @@ def report_notice_send(*, firm: Firm, report_id: int, user_id: int) -> bool:
     return True
 
 
+def firm_key(*, firm_id: int) -> str:
+    """An opaque key for the contributing firm, so its own clients can be left out."""
+    return salted_hmac("pmo.benchmark-firm", str(firm_id), algorithm="sha256").hexdigest()
+
+
 def org_key(*, firm_id: int, client_id: int) -> str:
     """An opaque, stable key for one client organisation in the benchmark table."""
     return salted_hmac(
@@ -222,13 +232,14 @@ def _scores(data: dict) -> dict[str, float]:
 
 def contribute(*, firm: Firm, campaign: Campaign, data: dict) -> int:
     """Write this organisation's latest scores to the anonymised benchmark table (opt-in)."""
-    if data.get("suppressed"):
-        return 0
+    if data.get("suppressed") or not campaign.version.instrument.is_builtin:
+        return 0  # only the built-in instrument is comparable across firms
     client = campaign.client
     key = org_key(firm_id=firm.pk, client_id=client.pk)
     points = [
         BenchmarkPoint(
             org_key=key,
+            firm_key=firm_key(firm_id=firm.pk),
             instrument_key=campaign.version.instrument.key,
             dimension=dim,
             industry=client.industry,
@@ -241,7 +252,7 @@ def contribute(*, firm: Firm, campaign: Campaign, data: dict) -> int:
         points,
         update_conflicts=True,
         unique_fields=["org_key", "instrument_key", "dimension"],
-        update_fields=["industry", "size_band", "score", "updated_at"],
+        update_fields=["firm_key", "industry", "size_band", "score", "updated_at"],
     )
     return len(points)
 
@@ -287,14 +298,17 @@ def _percentile(value: float, others: list[float]) -> int | None:
     return round(100 * (below + equal / 2) / len(others))
 
 
-def benchmarks(*, firm: Firm, campaign: Campaign, data: dict) -> dict:
-    """Percentiles against the firm's other clients, and against contributed organisations of
-    the same industry and size band. Shown only where enough organisations contribute; peers
-    are never named."""
+def benchmarks(*, firm: Firm, campaign: Campaign, data: dict, contributes: bool) -> dict:
+    """Percentiles against the firm's other clients, and (for firms that contribute) against
+    other firms' organisations of the same industry and size band, built-in instrument only.
+    Every dimension is shown only where enough organisations have a score; peers are never
+    named, and a firm's own clients never count towards the cross-firm minimum."""
     minimum = django_settings.BENCHMARK_MIN_ORGANISATIONS
     mine = _scores(data)
     client = campaign.client
     result = {"min_organisations": minimum}
+    if not mine:
+        return result
 
     peers = {}
     for report in _latest_reports(
@@ -304,41 +318,51 @@ def benchmarks(*, firm: Firm, campaign: Campaign, data: dict) -> dict:
     ):
         peers[report.campaign.client_id] = _scores(report.data)  # the newest campaign wins
     by_dimension = {dim: [s[dim] for s in peers.values() if dim in s] for dim in mine}
-    result["firm"] = {
-        "organisations": len(peers),
-        "shown": len(peers) >= minimum,
-        "dimensions": {
+    result["firm"] = _shown(
+        len(peers),
+        minimum,
+        {
             dim: {
                 "percentile": _percentile(score, by_dimension[dim]),
                 "median": _median(by_dimension[dim]),
+                "organisations": len(by_dimension[dim]),
             }
             for dim, score in mine.items()
-        }
-        if len(peers) >= minimum
-        else {},
-    }
-    key = org_key(firm_id=firm.pk, client_id=client.pk)
+        },
+    )
+    if not (contributes and campaign.version.instrument.is_builtin):
+        return result
     for field, value in (("industry", client.industry), ("size_band", client.size_band)):
         found = benchmark_percentiles(
             instrument_key=campaign.version.instrument.key,
             mine=mine,
             field=field,
             value=value,
-            exclude_org=key,
+            exclude_firm=firm_key(firm_id=firm.pk),
         )
-        organisations = found.get("", {}).get("organisations", 0)
         result[field] = {
             "value": value,
-            "organisations": organisations,
-            "shown": organisations >= minimum,
-            "dimensions": {
-                dim: {"percentile": v["percentile"], "median": v["quartiles"][1]}
-                for dim, v in found.items()
-            }
-            if organisations >= minimum
-            else {},
+            **_shown(
+                found.get("", {}).get("organisations", 0),
+                minimum,
+                {
+                    dim: {
+                        "percentile": v["percentile"],
+                        "median": v["quartiles"][1],
+                        "organisations": v["organisations"],
+                    }
+                    for dim, v in found.items()
+                },
+            ),
         }
     return result
+
+
+def _shown(organisations: int, minimum: int, dimensions: dict) -> dict:
+    """Keep only the dimensions with enough organisations behind them."""
+    kept = {dim: v for dim, v in dimensions.items() if v["organisations"] >= minimum}
+    shown = organisations >= minimum and "" in kept
+    return {"organisations": organisations, "shown": shown, "dimensions": kept if shown else {}}
 
 
 def _median(values: list[float]) -> float | None:

@@ -289,19 +289,34 @@ def test_firm_benchmark_needs_five_other_clients_and_gives_percentiles(firm_a):
     firm_benchmark = data["benchmarks"]["firm"]
     assert firm_benchmark["organisations"] == 5 and firm_benchmark["shown"]
     # Peers overall: 25, 37.5, 50, 62.5, 75; ours 62.5 -> (3 below + 1/2 equal) / 5 = 70th.
-    assert firm_benchmark["dimensions"][""] == {"percentile": 70, "median": 50.0}
+    assert firm_benchmark["dimensions"][""] == {
+        "percentile": 70,
+        "median": 50.0,
+        "organisations": 5,
+    }
     # The earlier campaign of the same client is the trend.
     assert [(p["campaign"], p["overall"]) for p in data["trend"]] == [("Report", 62.5)]
 
 
 @pytest.mark.django_db
 def test_cross_firm_benchmark_uses_opted_in_firms_only_and_never_names_peers(firm_a, firm_b):
+    from reports.models import BenchmarkPoint
+
     with firm_context(firm_b.firm):
         ReportSettings.objects.create(firm=firm_b.firm, contribute_to_benchmarks=True)
     peers = extra_clients(firm_b, 5, industry="finance")
     for n, client in enumerate(peers[:4]):
         build(firm_b, campaign_with(firm_b, [("pmo", 5, 1 + n)], client=client))
-    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)])).data  # firm A: finance client
+    # Firm A does not contribute, so it sees no cross-firm comparison at all.
+    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)])).data
+    assert "industry" not in data["benchmarks"] and "size_band" not in data["benchmarks"]
+    with firm_context(firm_a.firm):
+        ReportSettings.objects.create(firm=firm_a.firm, contribute_to_benchmarks=True)
+    # Four organisations of another firm: not enough. Firm A's own finance clients never count.
+    own_peers = extra_clients(firm_a, 3, industry="finance")
+    for client in own_peers:
+        build(firm_a, campaign_with(firm_a, [("pmo", 5, 5)], client=client))
+    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)], name="Second")).data
     assert data["benchmarks"]["industry"] == {
         "value": "finance",
         "organisations": 4,
@@ -312,16 +327,13 @@ def test_cross_firm_benchmark_uses_opted_in_firms_only_and_never_names_peers(fir
     data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)], name="Later")).data
     industry = data["benchmarks"]["industry"]
     assert industry["shown"] and industry["organisations"] == 5
-    assert industry["dimensions"][""] == {"percentile": 70, "median": 50.0}
+    assert industry["dimensions"][""] == {"percentile": 70, "median": 50.0, "organisations": 5}
     assert industry["dimensions"]["pace_setter"]["percentile"] == 70
     assert "Beta" not in json.dumps(data) and "Peer" not in json.dumps(data)
-    # Firm A does not contribute: nothing of firm A is in the benchmark table.
-    from reports.models import BenchmarkPoint
-
-    assert BenchmarkPoint.objects.count() == 5 * 7  # five firm-B organisations, overall + 6
-    with firm_context(firm_a.firm):
-        key = services.org_key(firm_id=firm_a.firm.pk, client_id=firm_a.client.pk)
-    assert not BenchmarkPoint.objects.filter(org_key=key).exists()
+    # Points hold no firm or client id: an opaque organisation key and an opaque firm key.
+    point = BenchmarkPoint.objects.first()
+    assert str(firm_b.firm.pk) not in (point.org_key, point.firm_key)
+    assert BenchmarkPoint.objects.values("firm_key").distinct().count() == 2
 
 
 @pytest.mark.django_db
