@@ -939,7 +939,7 @@ def lead_capture(
         )
     try:
         with transaction.atomic():
-            Respondent.objects.filter(pk=respondent.pk).update(
+            claimed = Respondent.objects.filter(pk=respondent.pk, email="").update(
                 email=email,
                 name=name.strip()[:150],
                 consent_at=timezone.now(),
@@ -949,6 +949,8 @@ def lead_capture(
         raise ValidationError(
             {"email": _("This address has already received results for this test.")}
         ) from None
+    if not claimed:  # a second submission of the same form
+        raise ValidationError(_("Your results have already been sent."))
     respondent.refresh_from_db()
     audit(
         firm=firm,
@@ -1202,10 +1204,13 @@ def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int
 
 
 @transaction.atomic
-def respondent_bounced(*, firm: Firm, respondent_id: int) -> None:
-    Respondent.objects.filter(pk=respondent_id, bounced_at__isnull=True).update(
-        bounced_at=timezone.now()
-    )
+def respondent_bounced(*, firm: Firm, respondent_id: int, recipient: str) -> None:
+    """Mark a bounce, only when the event is about that respondent's own address."""
+    if not recipient:
+        return
+    Respondent.objects.filter(
+        pk=respondent_id, email__iexact=recipient.strip(), bounced_at__isnull=True
+    ).update(bounced_at=timezone.now())
 
 
 def followups_due(*, campaign: Campaign) -> list[tuple[int, int]]:

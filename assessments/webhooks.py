@@ -27,7 +27,10 @@ def email_event(sender, event, esp_name, **kwargs):
     if firm is None:
         return
     with firm_context(firm):
-        services.respondent_bounced(firm=firm, respondent_id=respondent_id)
+        # The event must be about that respondent's own address: metadata alone is not trusted.
+        services.respondent_bounced(
+            firm=firm, respondent_id=respondent_id, recipient=event.recipient or ""
+        )
     logger.info(
         "%s: %s for respondent %s of firm %s", esp_name, event.event_type, respondent_id, firm_id
     )

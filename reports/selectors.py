@@ -24,6 +24,12 @@ def pending(*, firm: Firm, campaign: Campaign) -> Report | None:
     ).first()
 
 
+def last_failed(*, firm: Firm, campaign: Campaign) -> Report | None:
+    """The newest report, when its build failed."""
+    newest = Report.objects.filter(campaign=campaign).order_by("-number").first()
+    return newest if newest is not None and newest.status == ReportStatus.FAILED else None
+
+
 def client_reports(*, firm: Firm, client: ClientOrganisation) -> QuerySet[Report]:
     """What the client sees: for each closed campaign, only its newest ready report (newest
     campaign first). Snapshots of open campaigns and older snapshots stay with the firm, so two

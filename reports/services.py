@@ -31,6 +31,8 @@ from .models import (
 
 # While a campaign is open, answers arriving within this window share one rebuild.
 DEBOUNCE = timedelta(minutes=2)
+# A report still queued or building after this long is marked failed and requested anew.
+STALE_AFTER = timedelta(minutes=30)
 
 
 @transaction.atomic
@@ -77,7 +79,20 @@ def report_request(
     pending = Report.objects.filter(
         campaign=campaign, status__in=[ReportStatus.QUEUED, ReportStatus.BUILDING]
     ).first()
+    if pending is not None and pending.requested_at < timezone.now() - STALE_AFTER:
+        # A build that never finished (its worker died, or it failed): give up on it.
+        Report.objects.filter(pk=pending.pk).update(
+            status=ReportStatus.FAILED, error="never finished", finished_at=timezone.now()
+        )
+        pending = None
     if pending is not None and pending.status == ReportStatus.QUEUED:
+        if pending.trigger == ReportTrigger.ANSWERS and trigger != ReportTrigger.ANSWERS:
+            # Closing or asking outranks the debounce: build now, and send the notices.
+            Report.objects.filter(pk=pending.pk).update(trigger=trigger)
+            from .tasks import build_report
+
+            enqueue(build_report, firm_id=firm.pk, report_id=pending.pk)
+            pending.trigger = trigger
         return pending
     number = (Report.objects.filter(campaign=campaign).aggregate(n=Max("number"))["n"] or 0) + 1
     try:
@@ -95,6 +110,13 @@ def report_request(
     countdown = int(DEBOUNCE.total_seconds()) if trigger == ReportTrigger.ANSWERS else 0
     enqueue(build_report, firm_id=firm.pk, report_id=report.pk, _countdown=countdown)
     return report
+
+
+def report_failed(*, firm: Firm, report_id: int, error: str) -> None:
+    """Record a build that raised, so the page says so and the next request starts afresh."""
+    Report.objects.filter(
+        pk=report_id, status__in=[ReportStatus.QUEUED, ReportStatus.BUILDING]
+    ).update(status=ReportStatus.FAILED, error=error[:2000], finished_at=timezone.now())
 
 
 def report_build(*, firm: Firm, report_id: int) -> bool:

@@ -1,15 +1,24 @@
 from celery import shared_task
 
+from accounts.selectors import firm_by_id
 from pmo_platform.tasks import FirmTask
-from pmo_platform.tenancy import current_firm
+from pmo_platform.tenancy import current_firm, firm_context
 
 from . import services
 
 
-@shared_task(base=FirmTask, name="reports.build_report")
+@shared_task(base=FirmTask, name="reports.build_report", atomic=False)
 def build_report(*, firm_id: int, report_id: int) -> bool:
-    """Build one report snapshot; a repeat of the task finds it claimed and does nothing."""
-    return services.report_build(firm=current_firm(), report_id=report_id)
+    """Build one report snapshot; a repeat of the task finds it claimed and does nothing.
+    A build that raises is rolled back and then recorded as failed in its own transaction."""
+    firm = firm_by_id(firm_id)
+    try:
+        with firm_context(firm):
+            return services.report_build(firm=firm, report_id=report_id)
+    except Exception as exc:
+        with firm_context(firm):
+            services.report_failed(firm=firm, report_id=report_id, error=repr(exc))
+        raise
 
 
 @shared_task(

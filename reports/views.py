@@ -86,6 +86,7 @@ def campaign_report(request, firm_slug, campaign_id):
     context = {
         "campaign": campaign,
         "pending": selectors.pending(firm=request.firm, campaign=campaign),
+        "failed": selectors.last_failed(firm=request.firm, campaign=campaign),
     }
     if report is not None:
         context |= report_context(
@@ -174,6 +175,19 @@ def _logo_data_uri(branding) -> str:
     return f"data:{branding.logo_content_type};base64,{base64.b64encode(bytes(logo)).decode()}"
 
 
+class _SafeWriter:
+    """CSV cells that a spreadsheet would run as a formula get a leading apostrophe."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row):
+        self.writer.writerow(
+            f"'{cell}" if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@") else cell
+            for cell in row
+        )
+
+
 def report_csv(request, firm_slug, client_id, report_id):
     """The report's aggregates as CSV (never individual answers; hidden groups stay hidden)."""
     client = _client_for_viewer(request, client_id)
@@ -184,7 +198,7 @@ def report_csv(request, firm_slug, client_id, report_id):
         report=report, branding=branding_for_firm(firm=request.firm), language=_language()
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = _SafeWriter(csv.writer(buffer))
     writer.writerow([_("section"), _("group"), _("measure"), _("responses"), _("score")])
     data = report.data
     writer.writerow(

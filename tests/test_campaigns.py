@@ -183,14 +183,17 @@ def test_bounce_webhook_marks_only_that_firms_respondent(firm_a, firm_b):
     with firm_context(firm_b.firm):
         respondent_b = Respondent.objects.get()
 
-    def bounce(firm_id, respondent_id, event_type="bounced"):
+    def bounce(firm_id, respondent_id, event_type="bounced", recipient=None):
         event = AnymailTrackingEvent(
-            event_type=event_type, metadata={"firm_id": firm_id, "respondent_id": respondent_id}
+            event_type=event_type,
+            recipient=recipient or respondent_a.email,
+            metadata={"firm_id": firm_id, "respondent_id": respondent_id},
         )
         tracking.send(sender=object, event=event, esp_name="Test")
 
     bounce(firm_a.firm.pk, respondent_b.pk)  # mismatched: firm A's scope, firm B's respondent
     bounce(firm_a.firm.pk, respondent_a.pk, event_type="delivered")
+    bounce(firm_a.firm.pk, respondent_a.pk, recipient="someone.else@example.com")  # forged
     bounce("x", "y")
     with firm_context(firm_b.firm):
         assert Respondent.objects.get().bounced_at is None

@@ -376,3 +376,36 @@ def test_report_tasks_given_another_firms_ids_do_nothing(celery_worker, firm_a, 
     with firm_context(firm_b.firm):
         assert Report.objects.get(pk=report.pk).status == "queued"
     assert [m for m in mail.outbox if "is ready" in m.subject] == []
+
+
+@pytest.mark.django_db
+def test_closing_outranks_the_debounce_and_stale_builds_are_replaced(firm_a):
+    from datetime import timedelta as td
+
+    campaign = campaign_with(firm_a, [("pmo", 5, 3)])
+    with firm_context(firm_a.firm):
+        waiting = services.report_request(firm=firm_a.firm, campaign=campaign, trigger="answers")
+        closed = services.report_request(firm=firm_a.firm, campaign=campaign, trigger="closed")
+        assert closed.pk == waiting.pk and Report.objects.get(pk=waiting.pk).trigger == "closed"
+        # The build was published again, now without a countdown.
+        tasks = OutboxTask.objects.filter(task_name="reports.build_report").order_by("id")
+        assert [t.countdown for t in tasks] == [int(services.DEBOUNCE.total_seconds()), 0]
+        Report.objects.filter(pk=waiting.pk).update(requested_at=timezone.now() - td(hours=1))
+        fresh = services.report_request(firm=firm_a.firm, campaign=campaign, trigger="requested")
+        assert fresh.pk != waiting.pk
+        assert Report.objects.get(pk=waiting.pk).status == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_that_raises_is_recorded_as_failed(celery_worker, firm_a):
+    campaign = campaign_with(firm_a, [("pmo", 5, 3)])
+    with firm_context(firm_a.firm):
+        report = Report.objects.create(
+            firm=firm_a.firm, campaign=campaign, number=1, trigger="requested"
+        )
+        # A version whose bands are broken makes the snapshot raise.
+        InstrumentVersion.objects.filter(pk=campaign.version_id).update(bands=[{"bad": 1}])
+    run_in_worker(build_report, firm_id=firm_a.firm.pk, report_id=report.pk)
+    with firm_context(firm_a.firm):
+        failed = Report.objects.get(pk=report.pk)
+    assert failed.status == "failed" and "KeyError" in failed.error

@@ -125,3 +125,10 @@ def test_add_one_person_by_form(client, firm_a, campaign):
     response = client.post(url, {"email": "broken", "language": "en"})
     assert response.status_code == 400 and b"valid email" in response.content
     assert list(people(firm_a, campaign)) == ["new@client.example"]
+
+
+def test_an_overlong_field_is_a_clear_error(client, firm_a, campaign):
+    content = 'email,name\nx@client.example,"' + "a" * 140_000 + '"\n'
+    response = upload(client, firm_a, campaign, content)
+    assert response.status_code == 400 and b"could not be read as CSV" in response.content
+    assert people(firm_a, campaign) == {}

@@ -230,3 +230,39 @@ def test_open_link_is_off_unless_switched_on(client, firm_a):
         client.get(reverse("assessments:open_link", args=[firm_a.firm.slug, "x" * 32])).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("path_suffix", "body"),
+    [
+        ("answer/", "[1, 2]"),
+        ("answer/", "7"),
+        ("answer/", '"text"'),
+        ("answer/", '{"item": "²", "value": 3}'),
+    ],
+)
+def test_odd_json_is_a_400_not_a_500(client, firm_a, path_suffix, body):
+    _campaign, _respondent, token = make_campaign(firm_a)
+    response = client.post(
+        survey_path(firm_a, token, path_suffix), data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
+def test_odd_form_fields_and_ids_give_no_500(client, firm_a):
+    campaign, _respondent, token = make_campaign(firm_a)
+    with firm_context(firm_a.firm):
+        item = Item.objects.filter(version=campaign.version).first()
+    assert client.post(survey_path(firm_a, token), {"item-²": "3"}).status_code in (302, 400)
+    assert client.post(survey_path(firm_a, token), {f"item-{item.pk}": "²"}).status_code == 400
+    client.force_login(firm_a.consultant)
+    for url in (
+        reverse("assessments:campaign_list", args=[firm_a.firm.slug]) + "?client=²",
+        reverse("assessments:campaign_create", args=[firm_a.firm.slug]) + "?client=²",
+    ):
+        assert client.get(url).status_code == 200
+
+
+def test_placeholder_format_specs_are_refused(firm_a):
+    with pytest.raises(Exception, match="without : or !"):
+        make_campaign(firm_a, invitation_body_en="Hi {name:d}")
