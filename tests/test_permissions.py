@@ -146,6 +146,8 @@ def objects(firm_a, firm_b):
                 ],
             )
             item = version.items.first()
+            # Clients see closed campaigns' reports only.
+            Campaign.objects.filter(pk=campaign.pk).update(status="closed")
             report = report_services.report_request(
                 firm=world.firm, campaign=campaign, trigger="requested"
             )
