@@ -22,23 +22,23 @@ from django.db import connection
 HISTOGRAM_EDGES = [0, 20, 40, 60, 80, 100]
 
 # One scan over the campaign's answers, into a transaction-local temporary table: per respondent
-# and dimension (weighted sums) and, in the same pass, per sign. Every aggregate below reads this
-# small table instead of scanning the answers again.
+# and dimension (weighted sums) and, in the same pass, per respondent and sign. Every aggregate
+# below reads this small table instead of scanning the answers again.
 _SCAN = """
 CREATE TEMPORARY TABLE pmo_scan ON COMMIT DROP AS
-SELECT a.respondent_id, i.dimension_id, i.sign,
-       sum((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0 * i.weight) AS wsum,
-       sum(i.weight) AS weight,
-       sum((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0) AS total,
-       sum(((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25.0) ^ 2) AS squares,
-       count(*) AS answered,
-       count(DISTINCT a.respondent_id) AS respondents
-FROM assessments_answer a
-JOIN assessments_item i ON i.id = a.item_id
-JOIN assessments_respondent r ON r.id = a.respondent_id
-WHERE r.campaign_id = %(campaign)s AND r.completed_at IS NOT NULL AND a.value IS NOT NULL
-      AND i.version_id = %(version)s
-GROUP BY GROUPING SETS ((a.respondent_id, i.dimension_id), (i.sign))
+SELECT respondent_id, dimension_id, sign,
+       sum(points * weight) AS wsum, sum(weight) AS weight,
+       sum(points) AS total, sum(points * points) AS squares, count(*) AS answered
+FROM (
+    SELECT a.respondent_id, i.dimension_id, i.sign, i.weight::float8 AS weight,
+           ((CASE WHEN i.reverse THEN 5 - a.value ELSE a.value - 1 END) * 25)::float8 AS points
+    FROM assessments_answer a
+    JOIN assessments_item i ON i.id = a.item_id
+    JOIN assessments_respondent r ON r.id = a.respondent_id
+    WHERE r.campaign_id = %(campaign)s AND r.completed_at IS NOT NULL AND a.value IS NOT NULL
+          AND i.version_id = %(version)s
+) AS answers
+GROUP BY GROUPING SETS ((respondent_id, dimension_id), (respondent_id, sign))
 """
 
 _SCORED = """
@@ -48,7 +48,7 @@ WITH dim_size AS (
 ), scored AS (
     SELECT s.respondent_id, s.dimension_id, s.wsum / s.weight AS score
     FROM pmo_scan s JOIN dim_size ds USING (dimension_id)
-    WHERE s.respondent_id IS NOT NULL
+    WHERE s.dimension_id IS NOT NULL
       AND s.answered >= GREATEST(1, ceil(%(share)s * ds.n_items))
 ), roverall AS (
     SELECT respondent_id, avg(score) AS score
@@ -138,8 +138,9 @@ def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share
         }
         for sign, respondents, total, squares, answered in _rows(
             """
-            SELECT sign, respondents, total::float, squares::float, answered
-            FROM pmo_scan WHERE respondent_id IS NULL AND answered > 0
+            SELECT sign, count(*), sum(total)::float, sum(squares)::float, sum(answered)::int
+            FROM pmo_scan WHERE dimension_id IS NULL
+            GROUP BY sign
             """,
             params,
         )
