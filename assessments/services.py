@@ -1082,7 +1082,8 @@ def respondent_email_send(*, firm: Firm, respondent_id: int, kind: str, sequence
         return False
     message = _build_email(firm=firm, respondent=respondent, kind=kind, sequence=sequence)
     if message is None:
-        transaction.set_rollback(True)
+        # Nothing to send (for example a follow-up with no weak dimension left to write about):
+        # the claim stays, so the sweep moves on instead of trying again every few minutes.
         return False
     message.send()
     now = timezone.now()

@@ -1,5 +1,6 @@
 """Assessment emails and the periodic sweep. Tasks parse ids and call services."""
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -14,6 +15,7 @@ from . import selectors, services
 from .models import Campaign, CampaignStatus, EmailKind
 
 BATCH_SIZE = 200
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -67,19 +69,32 @@ def send_campaign_emails(*, firm_id: int, campaign_id: int, kind: str) -> int:
     base=FirmTask,
     name="assessments.send_email_batch",
     atomic=False,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=8,
 )
 def send_email_batch(*, firm_id: int, kind: str, items: list[list[int]]) -> int:
-    """Send a batch, each email in its own transaction, so a failure part-way loses no claim."""
+    """Send a batch, each email in its own transaction, so a failure part-way loses no claim.
+    An email that fails (a refused address, the server gone) is retried on its own later, so
+    it does not hold up the rest of the batch."""
     firm = firm_by_id(firm_id)
     sent = 0
     for respondent_id, sequence in items:
-        with firm_context(firm):
-            sent += services.respondent_email_send(
-                firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence
+        try:
+            with firm_context(firm):
+                sent += services.respondent_email_send(
+                    firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence
+                )
+        except OSError as exc:
+            logger.warning(
+                "%s email to respondent %s failed, retried alone: %s", kind, respondent_id, exc
             )
+            with firm_context(firm):
+                enqueue(
+                    send_respondent_email,
+                    _countdown=60,
+                    firm_id=firm_id,
+                    respondent_id=respondent_id,
+                    kind=kind,
+                    sequence=sequence,
+                )
     return sent
 
 

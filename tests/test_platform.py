@@ -13,6 +13,7 @@ from celery import Celery
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services
 from pmo_platform import tasks as platform_tasks
@@ -217,3 +218,61 @@ def test_setup_check_passes_when_services_run():
         cwd=settings.BASE_DIR,
     )
     assert result.returncode == 0, result.stderr
+
+
+class RefusingSink(Sink):
+    """Refuses one address, as a real server refuses an unknown mailbox."""
+
+    def __init__(self, refused):
+        super().__init__()
+        self.refused = refused
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_address_does_not_hold_up_its_batch(celery_worker, firm_a, settings):
+    from assessments import services as assessment_services
+    from assessments.models import EmailLog, InstrumentVersion
+
+    sink = RefusingSink("bad@client.example")
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        with firm_context(firm_a.firm):
+            campaign = assessment_services.campaign_create(
+                firm=firm_a.firm,
+                actor=firm_a.owner,
+                client=firm_a.client,
+                version=InstrumentVersion.objects.get(),
+                name="Batch",
+                closes_at=timezone.now() + timedelta(days=3),
+                default_language="en",
+                **assessment_services.default_invitation_texts(),
+            )
+            assessment_services.respondents_add(
+                firm=firm_a.firm,
+                actor=firm_a.owner,
+                campaign=campaign,
+                rows=[
+                    {"email": e, "name": "", "language": "en", "role_level": "", "department": ""}
+                    for e in ("bad@client.example", "good@client.example")
+                ],
+            )
+            assessment_services.campaign_launch(
+                firm=firm_a.firm, actor=firm_a.owner, campaign=campaign
+            )
+        wait_for(lambda: sink.messages)
+    finally:
+        controller.stop()
+    assert [m.rcpt_tos for m in sink.messages] == [["good@client.example"]]
+    with firm_context(firm_a.firm):
+        assert list(EmailLog.objects.values_list("respondent__email", flat=True)) == [
+            "good@client.example"
+        ]
