@@ -266,12 +266,27 @@ def editable_version(*, firm: Firm, actor: User, version: InstrumentVersion) -> 
     return fork
 
 
+def editable_counterpart(*, firm: Firm, actor: User, obj):
+    """The version an edit of `obj` (an item, dimension or advice) goes into, and `obj`'s
+    counterpart there: `obj` itself, or its copy in the new version when `obj`'s is frozen."""
+    own_version = obj.dimension.version if isinstance(obj, Advice) else obj.version
+    version = editable_version(firm=firm, actor=actor, version=own_version)
+    if version.pk == own_version.pk:
+        return version, obj
+    if isinstance(obj, Item):
+        return version, version.items.get(key=obj.key)
+    if isinstance(obj, Dimension):
+        return version, version.dimensions.get(key=obj.key)
+    return version, Advice.objects.get(
+        dimension__version=version, dimension__key=obj.dimension.key, band=obj.band
+    )
+
+
 @transaction.atomic
 def item_update(
     *, firm: Firm, actor: User, item: Item, text_en: str, text_sv: str, reverse: bool, weight
 ) -> Item:
-    version = editable_version(firm=firm, actor=actor, version=item.version)
-    target = item if version.pk == item.version_id else version.items.get(key=item.key)
+    version, target = editable_counterpart(firm=firm, actor=actor, obj=item)
     target.text_en, target.text_sv, target.reverse, target.weight = (
         text_en,
         text_sv,
@@ -304,12 +319,7 @@ def item_add(
     sign: int,
 ) -> Item:
     """Add a statement to a dimension (in a new version when this one is frozen)."""
-    version = editable_version(firm=firm, actor=actor, version=dimension.version)
-    target = (
-        dimension
-        if version.pk == dimension.version_id
-        else version.dimensions.get(key=dimension.key)
-    )
+    version, target = editable_counterpart(firm=firm, actor=actor, obj=dimension)
     last = target.items.order_by("-order").first()
     number = version.items.count() + 1
     key = f"{target.key}_{number}"
@@ -347,8 +357,7 @@ def item_add(
 @transaction.atomic
 def item_remove(*, firm: Firm, actor: User, item: Item) -> InstrumentVersion:
     """Remove a statement (from a new version when this one is frozen); a dimension keeps one."""
-    version = editable_version(firm=firm, actor=actor, version=item.version)
-    target = item if version.pk == item.version_id else version.items.get(key=item.key)
+    version, target = editable_counterpart(firm=firm, actor=actor, obj=item)
     if target.dimension.items.count() <= 1:
         raise ValidationError(_("A dimension needs at least one statement."))
     audit(
@@ -374,12 +383,7 @@ def dimension_update(
     description_en: str,
     description_sv: str,
 ) -> Dimension:
-    version = editable_version(firm=firm, actor=actor, version=dimension.version)
-    target = (
-        dimension
-        if version.pk == dimension.version_id
-        else version.dimensions.get(key=dimension.key)
-    )
+    version, target = editable_counterpart(firm=firm, actor=actor, obj=dimension)
     target.name_en, target.name_sv = name_en, name_sv
     target.description_en, target.description_sv = description_en, description_sv
     target.save()
@@ -405,14 +409,7 @@ def advice_update(
     tips_en: list[str],
     tips_sv: list[str],
 ) -> Advice:
-    version = editable_version(firm=firm, actor=actor, version=advice.dimension.version)
-    target = (
-        advice
-        if version.pk == advice.dimension.version_id
-        else Advice.objects.get(
-            dimension__version=version, dimension__key=advice.dimension.key, band=advice.band
-        )
-    )
+    version, target = editable_counterpart(firm=firm, actor=actor, obj=advice)
     target.step_en, target.step_sv, target.tips_en, target.tips_sv = (
         step_en,
         step_sv,

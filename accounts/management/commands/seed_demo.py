@@ -102,6 +102,16 @@ def demo_logo(initials: str, color: str) -> bytes:
     return buffer.getvalue()
 
 
+def ensure_client(firm, owner, name, industry, size, country) -> ClientOrganisation:
+    """The firm's client of that name, created through the service when missing."""
+    client = ClientOrganisation.objects.filter(name=name).first()
+    if client is None:
+        client = services.client_create(
+            firm=firm, actor=owner, name=name, industry=industry, size_band=size, country=country
+        )
+    return client
+
+
 def ensure_user(email: str, name: str, language: str = "en", **extra) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -265,17 +275,7 @@ def seed_reports(*, firm, owner, spec, clients):
     main = clients[spec["campaign_client"]]
     peers = []
     for name, industry, size, country in PEER_CLIENTS:
-        peer = ClientOrganisation.objects.filter(name=name).first()
-        if peer is None:
-            peer = services.client_create(
-                firm=firm,
-                actor=owner,
-                name=name,
-                industry=industry,
-                size_band=size,
-                country=country,
-            )
-        peers.append(peer)
+        peers.append(ensure_client(firm, owner, name, industry, size, country))
     for n, peer in enumerate(peers):
         seed_closed_campaign(
             firm=firm,
@@ -347,17 +347,7 @@ class Command(BaseCommand):
                 )
             clients = {}
             for name, industry, size, country in spec["clients"]:
-                client = ClientOrganisation.objects.filter(name=name).first()
-                if client is None:
-                    client = services.client_create(
-                        firm=firm,
-                        actor=owner,
-                        name=name,
-                        industry=industry,
-                        size_band=size,
-                        country=country,
-                    )
-                clients[name] = client
+                clients[name] = ensure_client(firm, owner, name, industry, size, country)
             seed_reports(firm=firm, owner=owner, spec=spec, clients=clients)
             seed_campaign(
                 firm=firm, owner=owner, client=clients[spec["campaign_client"]], spec=spec
