@@ -10,7 +10,6 @@ from accounts.selectors import hash_token
 from .models import (
     Advice,
     Campaign,
-    CampaignStatus,
     Dimension,
     InstrumentVersion,
     Item,
@@ -196,7 +195,3 @@ def leads(*, firm: Firm) -> QuerySet[Respondent]:
         .select_related("campaign", "campaign__client")
         .order_by("-consent_at")
     )
-
-
-def open_campaign_count(*, firm: Firm) -> int:
-    return Campaign.objects.filter(status=CampaignStatus.OPEN).count()
