@@ -13,3 +13,19 @@ def secret_key_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(deploy=True)
+def webhook_secret_check(app_configs, **kwargs):
+    """Bounce webhooks must be authenticated when a provider backend sends the email."""
+    uses_provider = settings.EMAIL_BACKEND.startswith("anymail.")
+    if uses_provider and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return [
+            Warning(
+                "ANYMAIL_WEBHOOK_SECRET is not set: anyone could post email events.",
+                hint="Set ANYMAIL_WEBHOOK_SECRET and give the same user:password to the "
+                "provider's tracking webhook (docs/operations.md).",
+                id="pmo.W002",
+            )
+        ]
+    return []
