@@ -1,5 +1,14 @@
+"""Web entry points: the firm scope for `/f/<firm_slug>/` URLs and the account's language."""
+
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.urls import Resolver404, resolve
 from django.utils import translation
+
+from pmo_platform.tenancy import firm_context
+
+from .selectors import firm_access, firm_by_slug
 
 
 class UserLanguageMiddleware:
@@ -19,3 +28,37 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+class FirmScopeMiddleware:
+    """For URLs with a `firm_slug`: check membership, then run the view inside `firm_context`.
+
+    A firm that does not exist and a firm the user does not belong to give the same 404.
+    Anonymous users are sent to the login page before the firm is even looked up.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        slug = match.kwargs.get("firm_slug")
+        if slug is None:
+            return self.get_response(request)
+
+        public = getattr(match.func, "firm_public", False)
+        if not public and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        firm = firm_by_slug(slug)
+        if firm is None:
+            raise Http404
+        with firm_context(firm):
+            access = firm_access(user=request.user, firm=firm)
+            if not public and not access.can_enter:
+                raise Http404
+            request.firm = firm
+            request.firm_access = access
+            return self.get_response(request)

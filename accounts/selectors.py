@@ -33,8 +33,9 @@ def firm_by_id(firm_id: int) -> Firm | None:
 
 @dataclass(frozen=True)
 class FirmAccess:
-    """What the current user may do in the current firm."""
+    """What the current user may do in the current firm (access helpers take this)."""
 
+    firm: Firm | None = None
     membership: Membership | None = None
     executive_client_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -61,16 +62,16 @@ class FirmAccess:
 def firm_access(*, user, firm: Firm) -> FirmAccess:
     """Resolve the user's membership and client-executive grants in `firm` (inside its scope)."""
     if not user.is_authenticated or not user.is_active:
-        return FirmAccess()
+        return FirmAccess(firm=firm)
     membership = Membership.objects.filter(user=user).first()
     if membership is not None:
-        return FirmAccess(membership=membership)
+        return FirmAccess(firm=firm, membership=membership)
     client_ids = frozenset(
         ClientExecutive.objects.filter(user=user, client__archived_at__isnull=True).values_list(
             "client_id", flat=True
         )
     )
-    return FirmAccess(executive_client_ids=client_ids)
+    return FirmAccess(firm=firm, executive_client_ids=client_ids)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 from celery import shared_task
 
 from pmo_platform.tasks import FirmTask
-from pmo_platform.tenancy import current_firm
 
 from . import services
 
@@ -13,6 +12,6 @@ from . import services
     retry_backoff=30,
     max_retries=8,
 )
-def send_invitation_email(*, firm_id: int, invitation_id: int) -> bool:
+def send_invitation_email(*, firm, invitation_id: int) -> bool:
     """Email one colleague or client-executive invitation; a repeat of the task sends nothing."""
-    return services.invitation_email_send(firm=current_firm(), invitation_id=invitation_id)
+    return services.invitation_email_send(firm=firm, invitation_id=invitation_id)

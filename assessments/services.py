@@ -26,6 +26,7 @@ from accounts.emails import absolute_url, build_branded_email
 from accounts.models import ClientOrganisation, Firm, Language, User
 from accounts.selectors import branding_for_firm, hash_token
 from accounts.services import audit
+from pmo_platform.claims import claim_once
 from pmo_platform.tasks import enqueue
 
 from . import scoring
@@ -1050,18 +1051,6 @@ def result_view(*, respondent: Respondent, language: str) -> dict:
     }
 
 
-def _claim(respondent: Respondent, kind: str, sequence: int) -> bool:
-    """Insert the email's claim row; False when this email was sent already."""
-    try:
-        with transaction.atomic():
-            EmailLog.objects.create(
-                firm=respondent.firm, respondent=respondent, kind=kind, sequence=sequence
-            )
-    except IntegrityError:
-        return False
-    return True
-
-
 def respondent_email_send(*, firm: Firm, respondent_id: int, kind: str, sequence: int) -> bool:
     """Send one respondent email at most once (run by the worker, one transaction per email).
 
@@ -1075,7 +1064,9 @@ def respondent_email_send(*, firm: Firm, respondent_id: int, kind: str, sequence
     )
     if respondent is None or not respondent.email or not _eligible(respondent, kind, sequence):
         return False
-    if not _claim(respondent, kind, sequence):
+    if not claim_once(
+        EmailLog, firm=respondent.firm, respondent=respondent, kind=kind, sequence=sequence
+    ):
         return False
     message = _build_email(firm=firm, respondent=respondent, kind=kind, sequence=sequence)
     if message is None:

@@ -7,9 +7,8 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.selectors import firm_by_id
 from pmo_platform.tasks import FirmTask, enqueue
-from pmo_platform.tenancy import all_firms, current_firm, firm_context
+from pmo_platform.tenancy import all_firms, firm_context
 
 from . import selectors, services
 from .models import Campaign, CampaignStatus, EmailKind
@@ -25,16 +24,16 @@ logger = logging.getLogger(__name__)
     retry_backoff=30,
     max_retries=8,
 )
-def send_respondent_email(*, firm_id: int, respondent_id: int, kind: str, sequence: int) -> bool:
+def send_respondent_email(*, firm, respondent_id: int, kind: str, sequence: int) -> bool:
     return services.respondent_email_send(
-        firm=current_firm(), respondent_id=respondent_id, kind=kind, sequence=sequence
+        firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence
     )
 
 
 @shared_task(base=FirmTask, name="assessments.send_campaign_emails")
-def send_campaign_emails(*, firm_id: int, campaign_id: int, kind: str) -> int:
+def send_campaign_emails(*, firm, campaign_id: int, kind: str) -> int:
     """Fan out one campaign's invitations or reminders in batches of BATCH_SIZE."""
-    campaign = selectors.campaign_get(firm=current_firm(), pk=campaign_id)
+    campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
     if campaign is None or not campaign.is_open:
         return 0
     if kind == EmailKind.INVITATION:
@@ -51,7 +50,7 @@ def send_campaign_emails(*, firm_id: int, campaign_id: int, kind: str) -> int:
     for start in range(0, len(ids), BATCH_SIZE):
         enqueue(
             send_email_batch,
-            firm_id=firm_id,
+            firm_id=firm.pk,
             kind=kind,
             items=[
                 [pk, seq]
@@ -70,11 +69,10 @@ def send_campaign_emails(*, firm_id: int, campaign_id: int, kind: str) -> int:
     name="assessments.send_email_batch",
     atomic=False,
 )
-def send_email_batch(*, firm_id: int, kind: str, items: list[list[int]]) -> int:
+def send_email_batch(*, firm, kind: str, items: list[list[int]]) -> int:
     """Send a batch, each email in its own transaction, so a failure part-way loses no claim.
     An email that fails (a refused address, the server gone) is retried on its own later, so
     it does not hold up the rest of the batch."""
-    firm = firm_by_id(firm_id)
     sent = 0
     for respondent_id, sequence in items:
         try:
@@ -90,7 +88,7 @@ def send_email_batch(*, firm_id: int, kind: str, items: list[list[int]]) -> int:
                 enqueue(
                     send_respondent_email,
                     _countdown=60,
-                    firm_id=firm_id,
+                    firm_id=firm.pk,
                     respondent_id=respondent_id,
                     kind=kind,
                     sequence=sequence,
@@ -99,9 +97,8 @@ def send_email_batch(*, firm_id: int, kind: str, items: list[list[int]]) -> int:
 
 
 @shared_task(base=FirmTask, name="assessments.campaign_housekeeping")
-def campaign_housekeeping(*, firm_id: int, campaign_id: int) -> None:
+def campaign_housekeeping(*, firm, campaign_id: int) -> None:
     """Open a scheduled campaign, close an expired one, send due reminders and follow-ups."""
-    firm = current_firm()
     campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
     if campaign is None:
         return
@@ -123,7 +120,7 @@ def campaign_housekeeping(*, firm_id: int, campaign_id: int) -> None:
         if due:
             enqueue(
                 send_email_batch,
-                firm_id=firm_id,
+                firm_id=firm.pk,
                 kind=EmailKind.REMINDER,
                 items=[[pk, sent + 1] for pk, sent in due],
             )
@@ -131,7 +128,7 @@ def campaign_housekeeping(*, firm_id: int, campaign_id: int) -> None:
     if followups:
         enqueue(
             send_email_batch,
-            firm_id=firm_id,
+            firm_id=firm.pk,
             kind=EmailKind.FOLLOWUP,
             items=[list(pair) for pair in followups],
         )

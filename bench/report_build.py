@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BENCH_DB = os.environ.get("BENCH_DATABASE", "pmo_bench")
-APP_URL = os.environ.get("DATABASE_URL", "postgres://pmo_app:pmo_app@127.0.0.1:5432/pmo")
-OWNER_URL = os.environ.get(
-    "DATABASE_OWNER_URL", "postgres://pmo_owner:pmo_owner@127.0.0.1:5432/pmo"
-)
+from pmo_platform.env import service_url  # noqa: E402
+
+APP_URL = service_url("DATABASE_URL")
+OWNER_URL = service_url("DATABASE_OWNER_URL")
 os.environ["DATABASE_URL"] = APP_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
 os.environ["DATABASE_OWNER_URL"] = OWNER_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmo_platform.settings")
@@ -42,7 +42,7 @@ LARGE = 10_000
 def prepare_database(fresh: bool) -> None:
     import psycopg
 
-    admin = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    admin = service_url("DATABASE_ADMIN_URL")
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
         if exists and fresh:

@@ -9,21 +9,20 @@ Connects with DATABASE_ADMIN_URL (a superuser; default: postgres on this machine
 without superuser access create the roles by hand as docs/operations.md shows.
 """
 
-import os
 import sys
+from pathlib import Path
 
 import dj_database_url
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-app = dj_database_url.parse(
-    os.environ.get("DATABASE_URL", "postgres://pmo_app:pmo_app@127.0.0.1:5432/pmo")
-)
-owner = dj_database_url.parse(
-    os.environ.get("DATABASE_OWNER_URL", "postgres://pmo_owner:pmo_owner@127.0.0.1:5432/pmo")
-)
-admin_url = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pmo_platform.env import service_url
+
+app = dj_database_url.parse(service_url("DATABASE_URL"))
+owner = dj_database_url.parse(service_url("DATABASE_OWNER_URL"))
+admin_url = service_url("DATABASE_ADMIN_URL")
 
 if app["NAME"] != owner["NAME"] or app["USER"] == owner["USER"]:
     sys.exit(

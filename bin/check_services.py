@@ -1,14 +1,17 @@
 """Stop at once, with a clear message, when PostgreSQL or Redis cannot be reached."""
 
-import os
 import socket
 import sys
+from pathlib import Path
 from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pmo_platform.env import service_url
 
 SERVICES = [
     (
         "PostgreSQL",
-        os.environ.get("DATABASE_URL", "postgres://pmo_app:pmo_app@127.0.0.1:5432/pmo"),
+        service_url("DATABASE_URL"),
         5432,
         "Start it (on Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql)"
         " main start;"
@@ -17,7 +20,7 @@ SERVICES = [
     ),
     (
         "Redis",
-        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        service_url("REDIS_URL"),
         6379,
         'Start it (redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "";'
         " with Docker: docker compose up -d redis), or point REDIS_URL at a running server.",

@@ -9,6 +9,8 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from .env import service_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -81,12 +83,14 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     # Enters the tenant scope (django-scopes and PostgreSQL RLS) for URLs that name a firm.
-    "pmo_platform.tenancy.FirmScopeMiddleware",
+    "accounts.middleware.FirmScopeMiddleware",
     # Lets platform operators (staff) read across firms in the Django admin only.
     "pmo_platform.tenancy.OperatorAdminMiddleware",
 ]
 
 ROOT_URLCONF = "pmo_platform.urls"
+# How FirmTask loads a task's firm from its id (pmo_platform names no app; see tasks.py).
+PMO_FIRM_LOADER = "accounts.selectors.firm_by_id"
 WSGI_APPLICATION = "pmo_platform.wsgi.application"
 
 TEMPLATES = [
@@ -101,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "pmo_platform.context_processors.platform",
+                "accounts.context_processors.firm",
             ],
         },
     },
@@ -109,10 +114,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # Web, worker and beat connect as the application role (no superuser, not table owner, no
 # BYPASSRLS). Migrations run as the owner role: set PMO_DB_ROLE=owner for `manage.py migrate`.
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://pmo_app:pmo_app@127.0.0.1:5432/pmo")
-DATABASE_OWNER_URL = os.environ.get(
-    "DATABASE_OWNER_URL", "postgres://pmo_owner:pmo_owner@127.0.0.1:5432/pmo"
-)
+DATABASE_URL = service_url("DATABASE_URL")
+DATABASE_OWNER_URL = service_url("DATABASE_OWNER_URL")
 PMO_DB_ROLE = os.environ.get("PMO_DB_ROLE", "app")
 if PMO_DB_ROLE not in {"app", "owner"}:
     raise RuntimeError("PMO_DB_ROLE must be 'app' or 'owner'")
@@ -129,7 +132,7 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DATABASE_TEST_NAME", "te
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -----------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = service_url("REDIS_URL")
 CACHES = {
     "default": {
         "BACKEND": "pmo_platform.cache.ResilientRedisCache",

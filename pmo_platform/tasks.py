@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .celery import app
 from .models import OutboxTask
@@ -24,31 +25,41 @@ from .models import OutboxTask
 logger = logging.getLogger(__name__)
 
 
+def load_firm(firm_id: int):
+    """The active firm with this id, or None. The accounts app provides the loader
+    (`settings.PMO_FIRM_LOADER`), so this layer names no app."""
+    return import_string(settings.PMO_FIRM_LOADER)(firm_id)
+
+
 class FirmTask(Task):
-    """Base class for tenant tasks: loads the firm from the `firm_id` keyword argument and runs
-    the task body inside one transaction in that firm's scope (django-scopes and RLS)."""
+    """Base class for tenant tasks (pretix's `EventTask`): takes the integer `firm_id` keyword
+    argument, loads the firm and hands the body the loaded firm as `firm=` instead. With
+    `atomic = True` (the default) the body runs inside one transaction in that firm's scope
+    (django-scopes and RLS). A firm that no longer exists (or is inactive): logged, nothing done.
+
+    Callers publish with `firm_id=...` (ids only); the body is `def body(*, firm, ...)`."""
 
     abstract = True
+    # The caller's keywords (firm_id) differ from the body's (firm) by design.
+    typing = False
     # False: the body opens its own `firm_context` per unit of work (batches that must commit
     # each email on its own). The firm is still loaded and checked here.
     atomic = True
 
     def __call__(self, *args, **kwargs):
-        from accounts.selectors import firm_by_id
-
         from .tenancy import firm_context
 
-        firm_id = kwargs.get("firm_id")
-        if not isinstance(firm_id, int):
+        firm_id = kwargs.pop("firm_id", None)
+        if not isinstance(firm_id, int) or isinstance(firm_id, bool):
             raise TypeError(f"{self.name} needs an integer firm_id keyword argument")
-        firm = firm_by_id(firm_id)
+        firm = load_firm(firm_id)
         if firm is None:
             logger.warning("%s: firm %s no longer exists; nothing to do", self.name, firm_id)
             return None
         if not self.atomic:
-            return super().__call__(*args, **kwargs)
+            return super().__call__(*args, firm=firm, **kwargs)
         with firm_context(firm):
-            return super().__call__(*args, **kwargs)
+            return super().__call__(*args, firm=firm, **kwargs)
 
 
 def enqueue(task, _countdown: int = 0, **kwargs) -> None:

@@ -7,9 +7,10 @@ Wall 2 (PostgreSQL): every tenant-owned table has row-level security enabled and
 policy on the transaction-local settings below. The application role is neither superuser nor
 table owner and has no BYPASSRLS, so a query that escapes wall 1 still sees only the current firm.
 
-Every entry point enters both walls at once through `firm_context`: web requests (the middleware
-below, after a membership check), Celery tasks (`pmo_platform.tasks.FirmTask`) and management
-commands. See docs/tenancy.md.
+Every entry point enters both walls at once through `firm_context`: web requests
+(`accounts.middleware.FirmScopeMiddleware`, after a membership check), Celery tasks
+(`pmo_platform.tasks.FirmTask`), webhooks and management commands. This layer knows no app: it
+takes a firm object and never looks one up. See docs/tenancy.md.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ import contextvars
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.db import connection, transaction
-from django.http import Http404
-from django.urls import Resolver404, resolve
-from django_scopes import ScopeError, get_scope, scope, scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 # Transaction-local PostgreSQL settings read by the RLS policies (see pmo_platform/db.py).
 RLS_FIRM = "pmo.firm_id"
@@ -82,55 +80,11 @@ def all_firms():
         yield
 
 
-def current_firm():
-    """The firm whose scope is active (inside a FirmTask or firm_context)."""
-    firm = get_scope().get("firm")
-    if firm is None:
-        raise ScopeError("No firm scope is active")
-    return firm
-
-
 def firm_public(view):
     """Mark a view under /f/<firm_slug>/ as reachable without a membership (token or public
     pages). The firm scope is still entered; the view does its own access check."""
     view.firm_public = True
     return view
-
-
-class FirmScopeMiddleware:
-    """For URLs with a `firm_slug`: check membership, then run the view inside `firm_context`.
-
-    A firm that does not exist and a firm the user does not belong to give the same 404.
-    Anonymous users are sent to the login page before the firm is even looked up.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return self.get_response(request)
-        slug = match.kwargs.get("firm_slug")
-        if slug is None:
-            return self.get_response(request)
-
-        from accounts.selectors import firm_access, firm_by_slug
-
-        public = getattr(match.func, "firm_public", False)
-        if not public and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        firm = firm_by_slug(slug)
-        if firm is None:
-            raise Http404
-        with firm_context(firm):
-            access = firm_access(user=request.user, firm=firm)
-            if not public and not access.can_enter:
-                raise Http404
-            request.firm = firm
-            request.firm_access = access
-            return self.get_response(request)
 
 
 class OperatorAdminMiddleware:

@@ -16,6 +16,7 @@ from accounts.models import Firm, User
 from accounts.services import audit
 from assessments.models import Campaign, CampaignStatus, RoleLevel
 from assessments.scoring import band_for
+from pmo_platform.claims import claim_once
 from pmo_platform.tasks import enqueue
 
 from .aggregation import benchmark_percentiles, campaign_aggregates
@@ -191,10 +192,7 @@ def report_notice_send(*, firm: Firm, report_id: int, user_id: int) -> bool:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if report is None or user is None or user_id not in notice_recipients(campaign=report.campaign):
         return False
-    try:
-        with transaction.atomic():
-            ReportNotice.objects.create(firm=firm, report=report, user=user)
-    except IntegrityError:
+    if not claim_once(ReportNotice, firm=firm, report=report, user=user):
         return False
     campaign = report.campaign
     is_executive = ClientExecutive.objects.filter(client_id=campaign.client_id, user=user).exists()

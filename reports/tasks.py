@@ -1,17 +1,15 @@
 from celery import shared_task
 
-from accounts.selectors import firm_by_id
 from pmo_platform.tasks import FirmTask
-from pmo_platform.tenancy import current_firm, firm_context
+from pmo_platform.tenancy import firm_context
 
 from . import services
 
 
 @shared_task(base=FirmTask, name="reports.build_report", atomic=False)
-def build_report(*, firm_id: int, report_id: int) -> bool:
+def build_report(*, firm, report_id: int) -> bool:
     """Build one report snapshot; a repeat of the task finds it claimed and does nothing.
     A build that raises is rolled back and then recorded as failed in its own transaction."""
-    firm = firm_by_id(firm_id)
     try:
         with firm_context(firm):
             return services.report_build(firm=firm, report_id=report_id)
@@ -28,6 +26,6 @@ def build_report(*, firm_id: int, report_id: int) -> bool:
     retry_backoff=30,
     max_retries=8,
 )
-def send_report_notice(*, firm_id: int, report_id: int, user_id: int) -> bool:
+def send_report_notice(*, firm, report_id: int, user_id: int) -> bool:
     """Tell one consultant or client executive that a report is ready (at most once)."""
-    return services.report_notice_send(firm=current_firm(), report_id=report_id, user_id=user_id)
+    return services.report_notice_send(firm=firm, report_id=report_id, user_id=user_id)

@@ -67,7 +67,7 @@ URLS = {
     "assessments:item_add": (STAFF, ["dimension_id"], True),
     "assessments:dimension_edit": (STAFF, ["dimension_id"], True),
     "assessments:advice_edit": (STAFF, ["advice_id"], True),
-    # The respondent's pages: the personal token is the credential (tests/test_survey.py).
+    # The respondent's pages: the personal token is the credential (assessments/test_survey.py).
     "assessments:survey": (PUBLIC, ["token"], True),
     "assessments:survey_answer": (PUBLIC, ["token"], False),
     "assessments:survey_language": (PUBLIC, ["token"], False),
