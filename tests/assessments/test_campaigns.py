@@ -130,6 +130,12 @@ def test_lifecycle_rules(firm_a):
 def test_tasks_given_another_firms_ids_do_nothing(celery_worker, firm_a, firm_b):
     campaign_b = make(firm_b, n_people=2, name="B campaign")
     wait_for(lambda: len(mail.outbox) == 2)
+
+    def both_recorded():  # the worker commits each claim just after sending
+        with firm_context(firm_b.firm):
+            return Respondent.objects.filter(sent_at__isnull=False).count() == 2
+
+    wait_for(both_recorded)
     with firm_context(firm_b.firm):
         respondent_b = Respondent.objects.filter(campaign=campaign_b).first()
         EmailLog.objects.all().delete()
