@@ -70,6 +70,13 @@ class InstrumentVersion(TenantModel):
     def is_frozen(self) -> bool:
         return self.frozen_at is not None
 
+    def band_text(self, key: str | None, field: str, language: str) -> str:
+        """A band's `label` or `summary` in `language`, else English; "" when there is no band.
+        The one lookup of band texts (result page and emails, reports, PDF and CSV)."""
+        band = next((b for b in self.bands if b["key"] == key), None) if key else None
+        texts = (band or {}).get(field) or {}
+        return texts.get(language) or texts.get("en", "")
+
 
 class Sign(TenantModel):
     """One of the Swedish seed's nine signs of a PMO stuck as a control function."""

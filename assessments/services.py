@@ -1024,26 +1024,23 @@ def result_view(*, respondent: Respondent, language: str) -> dict:
     """The personal result with labels in `language`, for the result page and email."""
     version = respondent.campaign.version
     result = respondent.result or {}
-    bands = {b["key"]: b for b in version.bands}
     rows = []
     for dimension in version.dimensions.all():
         entry = result.get("dimensions", {}).get(dimension.key, {})
-        band = bands.get(entry.get("band"))
         rows.append(
             {
                 "key": dimension.key,
                 "name": localized(dimension, "name", language),
                 "description": localized(dimension, "description", language),
                 "score": entry.get("score"),
-                "band_label": band["label"].get(language, band["label"]["en"]) if band else "",
+                "band_label": version.band_text(entry.get("band"), "label", language),
             }
         )
-    overall_band = bands.get(result.get("band"))
     return {
         "overall": result.get("overall"),
         "band": result.get("band"),
-        "band_label": overall_band["label"].get(language) if overall_band else "",
-        "band_summary": overall_band["summary"].get(language) if overall_band else "",
+        "band_label": version.band_text(result.get("band"), "label", language),
+        "band_summary": version.band_text(result.get("band"), "summary", language),
         "dimensions": rows,
         "advice": advice_for(version_id=version.pk, result=result, language=language)
         if result.get("dimensions")

@@ -14,13 +14,6 @@ from .models import Report
 HISTOGRAM_LABELS = ["0–19", "20–39", "40–59", "60–79", "80–100"]
 
 
-def _band_label(version, key, language):
-    for band in version.bands:
-        if band["key"] == key:
-            return band["label"].get(language) or band["label"]["en"]
-    return ""
-
-
 def report_context(*, report: Report, branding: Branding, language: str) -> dict:
     data = report.data
     campaign = report.campaign
@@ -41,7 +34,7 @@ def report_context(*, report: Report, branding: Branding, language: str) -> dict
         {
             **d,
             "name": names.get(d["key"], d["key"]),
-            "band_label": _band_label(version, d["band"], language),
+            "band_label": version.band_text(d["band"], "label", language),
         }
         for d in data["dimensions"]
     ]
@@ -79,7 +72,7 @@ def report_context(*, report: Report, branding: Branding, language: str) -> dict
         title=_("PMO roles: %(client)s") % {"client": campaign.client.name},
     )
     context["dimensions"] = dimensions
-    context["overall_band_label"] = _band_label(version, data["overall"]["band"], language)
+    context["overall_band_label"] = version.band_text(data["overall"]["band"], "label", language)
     histogram_counts = data["overall"]["respondents"]["histogram"]
     context["distribution"] = (
         charts.histogram(
