@@ -16,6 +16,7 @@ from django_countries.fields import LazyTypedChoiceField
 from PIL import Image, UnidentifiedImageError
 
 from . import services
+from .error_codes import AccountsErrorCode
 from .models import Industry, InvitationRole, Language, Role, SizeBand
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -65,7 +66,7 @@ class ColorField(forms.CharField):
         if not HEX_COLOR.match(value or ""):
             raise forms.ValidationError(
                 _("Enter a colour as # followed by six hexadecimal digits, for example #1F4E79."),
-                code="invalid_color",
+                code=AccountsErrorCode.INVALID_COLOR,
             )
         if contrast_with_white(value) < 4.5:
             raise forms.ValidationError(
@@ -74,7 +75,7 @@ class ColorField(forms.CharField):
                     "(contrast %(ratio)s:1, at least %(minimum)s:1 is needed). "
                     "Choose a darker shade."
                 ),
-                code="low_contrast",
+                code=AccountsErrorCode.LOW_CONTRAST,
                 params={
                     "ratio": formats.number_format(contrast_with_white(value), 1),
                     "minimum": formats.number_format(4.5, 1),
@@ -116,7 +117,10 @@ class BrandingForm(forms.Form):
     def clean_sender_name(self):
         value = self.cleaned_data["sender_name"].strip()
         if any(ch in value for ch in '\r\n<>"'):
-            raise forms.ValidationError(_('The sender name cannot contain line breaks, <, > or ".'))
+            raise forms.ValidationError(
+                _('The sender name cannot contain line breaks, <, > or ".'),
+                code=AccountsErrorCode.SENDER_NAME_INVALID,
+            )
         return value
 
     def clean_logo(self):
@@ -126,7 +130,7 @@ class BrandingForm(forms.Form):
         if upload.size > settings.LOGO_MAX_BYTES:
             raise forms.ValidationError(
                 _("The logo is too large (%(size)s KB); the limit is %(limit)s KB."),
-                code="too_large",
+                code=AccountsErrorCode.LOGO_TOO_LARGE,
                 params={"size": upload.size // 1024, "limit": settings.LOGO_MAX_BYTES // 1024},
             )
         content = upload.read()
@@ -138,18 +142,18 @@ class BrandingForm(forms.Form):
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise forms.ValidationError(
                 _("This file is not an image we can use. Upload a PNG, JPEG or WebP file."),
-                code="not_image",
+                code=AccountsErrorCode.LOGO_NOT_IMAGE,
             ) from None
         if image_format not in LOGO_FORMATS:
             raise forms.ValidationError(
                 _("Upload a PNG, JPEG or WebP file (this one is %(format)s)."),
-                code="bad_format",
+                code=AccountsErrorCode.LOGO_BAD_FORMAT,
                 params={"format": image_format},
             )
         if max(width, height) > settings.LOGO_MAX_PIXELS:
             raise forms.ValidationError(
                 _("The logo is %(w)s×%(h)s pixels; at most %(max)s pixels per side."),
-                code="too_many_pixels",
+                code=AccountsErrorCode.LOGO_TOO_MANY_PIXELS,
                 params={"w": width, "h": height, "max": settings.LOGO_MAX_PIXELS},
             )
         return content, LOGO_FORMATS[image_format]
@@ -164,7 +168,9 @@ class ClientForm(forms.Form):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise forms.ValidationError(_("Enter the client's name."))
+            raise forms.ValidationError(
+                _("Enter the client's name."), code=AccountsErrorCode.CLIENT_NAME_REQUIRED
+            )
         return name
 
 

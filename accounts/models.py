@@ -328,6 +328,15 @@ class Invitation(TenantModel):
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
 
+    @property
+    def unusable_reason(self) -> str:
+        """Why the link cannot be used ("used", "revoked", "expired"), or "" when it can."""
+        if self.accepted_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired else ""
+
 
 class AuditEntry(TenantModel):
     """Who changed what in a firm, and when. Written by services; never edited."""

@@ -134,6 +134,17 @@ def client_executives(*, firm: Firm, client: ClientOrganisation) -> QuerySet[Cli
     return ClientExecutive.objects.filter(client=client).select_related("user").order_by("id")
 
 
+def client_executive_get(
+    *, firm: Firm, client: ClientOrganisation, pk: int
+) -> ClientExecutive | None:
+    return client_executives(firm=firm, client=client).filter(pk=pk).first()
+
+
+def user_exists(*, email: str) -> bool:
+    """Whether an account uses this address (users are global)."""
+    return User.objects.filter(email__iexact=email).exists()
+
+
 def pending_invitations(
     *, firm: Firm, client: ClientOrganisation | None = None
 ) -> QuerySet[Invitation]:

@@ -2,15 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
-
 from . import views
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
-    path("language/", account_views.set_language, name="set_language"),
     path("health/", views.health, name="health"),
-    path("me/", account_views.account_settings, name="account_settings"),
+    path("", include("accounts.site_urls")),
     path("accounts/", include("allauth.urls")),
     # Delivery events from the email provider (bounces); see docs/operations.md.
     path("anymail/", include("anymail.urls")),

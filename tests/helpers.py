@@ -62,3 +62,16 @@ def run_in_worker(task, **kwargs):
     finally:
         task_postrun.disconnect(record)
     return finished[task_id]
+
+
+def form_error_codes(response, form: str = "form") -> dict[str, set[str]]:
+    """The error codes of a form in a rendered page, by field ("__all__" for the form)."""
+    return {
+        field: {error.code for error in errors}
+        for field, errors in response.context[form].errors.as_data().items()
+    }
+
+
+def message_codes(response) -> set[str]:
+    """The error codes carried by the page messages (see pmo_platform.forms)."""
+    return {tag for message in response.context["messages"] for tag in message.extra_tags.split()}

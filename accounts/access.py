@@ -1,0 +1,67 @@
+"""Access helpers (Zulip's `access_*`): fetch one object of the firm for a viewer, or raise the
+same `Http404` for a malformed id, a missing object, another firm's object and one the viewer
+may not act on. `access` is the request's `FirmAccess` (`request.firm_access`); the firm scope
+is active. Pages and API views use these; they never query the ORM themselves."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from pmo_platform.access import found_or_404, parse_id
+
+from . import selectors
+from .models import Branding, ClientExecutive, ClientOrganisation, Invitation, Membership
+from .selectors import FirmAccess
+
+
+def access_client(access: FirmAccess, client_id) -> ClientOrganisation:
+    """A client organisation of the firm, for its staff."""
+    if not access.is_member:
+        raise Http404
+    return found_or_404(selectors.client_get(firm=access.firm, pk=parse_id(client_id)))
+
+
+def access_client_for_viewer(access: FirmAccess, client_id) -> ClientOrganisation:
+    """A client organisation for staff, or for one of its own executives (archived clients are
+    not theirs to see any more)."""
+    pk = parse_id(client_id)
+    if not access.can_view_client(pk):
+        raise Http404
+    return found_or_404(selectors.client_get(firm=access.firm, pk=pk))
+
+
+def access_executive_grant(
+    access: FirmAccess, client: ClientOrganisation, grant_id
+) -> ClientExecutive:
+    """One executive's access to `client` (already accessed)."""
+    return found_or_404(
+        selectors.client_executive_get(firm=access.firm, client=client, pk=parse_id(grant_id))
+    )
+
+
+def access_invitation(access: FirmAccess, invitation_id) -> Invitation:
+    """An invitation to act on: colleague invitations for owners and admins, executive ones for
+    all staff."""
+    if not access.is_member:
+        raise Http404
+    invitation = found_or_404(
+        selectors.invitation_get(firm=access.firm, pk=parse_id(invitation_id))
+    )
+    if invitation.client_id is None and not access.can_manage_firm:
+        raise Http404
+    return invitation
+
+
+def access_member(access: FirmAccess, member_id) -> Membership:
+    """A membership of the firm, for its owners and admins."""
+    if not access.can_manage_firm:
+        raise Http404
+    return found_or_404(selectors.member_get(firm=access.firm, pk=parse_id(member_id)))
+
+
+def access_logo(firm, digest: str) -> Branding:
+    """The firm's branding when `digest` names its current logo (the logo URL is public)."""
+    branding = selectors.branding_for_firm(firm=firm)
+    if not branding.has_logo or branding.logo_sha256 != digest:
+        raise Http404
+    return branding

@@ -1,0 +1,45 @@
+"""Writes of the accounts app, one module per concern. Each service takes keyword arguments, runs
+in one transaction, writes an audit entry and enqueues side effects on commit. Tenant services
+run inside the firm's scope (the caller's entry point entered it) and raise `ValidationError`
+with field errors and an `AccountsErrorCode` for bad input.
+
+Callers import the package (`from accounts import services`); the names below are its API."""
+
+from .audit import audit
+from .clients import (
+    CLIENT_FIELDS,
+    client_create,
+    client_set_archived,
+    client_update,
+    executive_revoke,
+)
+from .firms import branding_update, firm_signup, user_set_language
+from .invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_email_send,
+    invitation_resend,
+    invitation_revoke,
+    user_create_for_invitation,
+)
+from .team import member_remove, member_update_role
+
+__all__ = [
+    "CLIENT_FIELDS",
+    "audit",
+    "branding_update",
+    "client_create",
+    "client_set_archived",
+    "client_update",
+    "executive_revoke",
+    "firm_signup",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_email_send",
+    "invitation_resend",
+    "invitation_revoke",
+    "member_remove",
+    "member_update_role",
+    "user_create_for_invitation",
+    "user_set_language",
+]

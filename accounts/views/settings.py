@@ -1,0 +1,49 @@
+"""Firm settings for owners and admins: branding and the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from pmo_platform.forms import add_service_errors
+
+from .. import selectors, services
+from ..forms import BrandingForm
+from ..permissions import firm_managers
+
+
+@firm_managers
+def branding(request, firm_slug):
+    current = selectors.branding_for_firm(firm=request.firm)
+    initial = {
+        "sender_name": current.sender_name,
+        "reply_to": current.reply_to,
+        "primary_color": current.primary_color,
+        "accent_color": current.accent_color,
+        "email_footer": current.email_footer,
+        "default_language": current.default_language,
+    }
+    form = BrandingForm(request.POST or None, request.FILES or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.branding_update(firm=request.firm, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Branding saved."))
+                return redirect("accounts:branding", firm_slug=firm_slug)
+        status = 400
+    return render(
+        request, "accounts/branding.html", {"form": form, "current": current}, status=status
+    )
+
+
+@firm_managers
+def audit_trail(request, firm_slug):
+    return render(
+        request, "accounts/audit.html", {"entries": selectors.audit_entries(firm=request.firm)}
+    )
