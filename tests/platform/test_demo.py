@@ -1,0 +1,36 @@
+"""The demo data command that `bin/run` runs: every app seeds its part, twice changes nothing."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import ClientExecutive, Firm, User
+from assessments.models import Campaign, Respondent
+from pmo_platform.tenancy import firm_context
+from reports.models import Report, ReportStatus
+
+
+def _counts():
+    counts = {"users": User.objects.count()}
+    for firm in Firm.objects.order_by("slug"):
+        with firm_context(firm):
+            counts[firm.slug] = (
+                Campaign.objects.count(),
+                Respondent.objects.filter(completed_at__isnull=False).count(),
+                Report.objects.filter(status=ReportStatus.READY).count(),
+                ClientExecutive.objects.count(),
+            )
+    return counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_builds_every_apps_part_and_is_idempotent():
+    call_command("seed_demo", verbosity=0)
+    first = _counts()
+    assert set(first) == {"users", "fjallvag", "northwind"}
+    for slug in ("fjallvag", "northwind"):
+        campaigns, completed, ready_reports, executives = first[slug]
+        # An open campaign, two earlier rounds for the main client and six peers, all reported.
+        assert campaigns == 9 and ready_reports == 8 and executives == 1
+        assert completed > 0
+    call_command("seed_demo", verbosity=0)
+    assert _counts() == first
