@@ -24,3 +24,15 @@ def service_error_message(request, exc: ValidationError) -> None:
     """Show a service's ValidationError as a page message (for actions without a form). The
     codes go along as message tags, so the page and its tests can tell errors apart."""
     messages.error(request, " ".join(exc.messages), extra_tags=" ".join(error_codes(exc)))
+
+
+def perform(request, call, *, success: str) -> bool:
+    """Run `call()` (a service call for a button without a form) and report the outcome as a
+    page message: `success`, or the service's error with its codes. True when it succeeded."""
+    try:
+        call()
+    except ValidationError as exc:
+        service_error_message(request, exc)
+        return False
+    messages.success(request, success)
+    return True

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from pmo_platform.forms import add_service_errors, service_error_message
+from pmo_platform.forms import add_service_errors, perform
 
 from .. import selectors, services
 from ..access import access_invitation, access_member
@@ -62,34 +62,38 @@ def _back_from_invitation(invitation, firm_slug):
     return redirect("accounts:team", firm_slug=firm_slug)
 
 
+def _invitation_action(request, firm_slug, invitation_id, service, success):
+    invitation = access_invitation(request.firm_access, invitation_id)
+    perform(
+        request,
+        lambda: service(firm=request.firm, actor=request.user, invitation=invitation),
+        success=success % {"email": invitation.email},
+    )
+    return _back_from_invitation(invitation, firm_slug)
+
+
 @require_POST
 @firm_staff
 def invitation_resend(request, firm_slug, invitation_id):
-    invitation = access_invitation(request.firm_access, invitation_id)
-    try:
-        services.invitation_resend(firm=request.firm, actor=request.user, invitation=invitation)
-    except ValidationError as exc:
-        service_error_message(request, exc)
-    else:
-        messages.success(
-            request, _("A new invitation link was sent to %(email)s.") % {"email": invitation.email}
-        )
-    return _back_from_invitation(invitation, firm_slug)
+    return _invitation_action(
+        request,
+        firm_slug,
+        invitation_id,
+        services.invitation_resend,
+        _("A new invitation link was sent to %(email)s."),
+    )
 
 
 @require_POST
 @firm_staff
 def invitation_revoke(request, firm_slug, invitation_id):
-    invitation = access_invitation(request.firm_access, invitation_id)
-    try:
-        services.invitation_revoke(firm=request.firm, actor=request.user, invitation=invitation)
-    except ValidationError as exc:
-        service_error_message(request, exc)
-    else:
-        messages.success(
-            request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
-        )
-    return _back_from_invitation(invitation, firm_slug)
+    return _invitation_action(
+        request,
+        firm_slug,
+        invitation_id,
+        services.invitation_revoke,
+        _("The invitation to %(email)s was withdrawn."),
+    )
 
 
 @require_POST
@@ -102,17 +106,16 @@ def member_role(request, firm_slug, member_id):
             request, _("Choose a valid role."), extra_tags=AccountsErrorCode.INVALID_ROLE
         )
     else:
-        try:
-            services.member_update_role(
+        perform(
+            request,
+            lambda: services.member_update_role(
                 firm=request.firm,
                 actor=request.user,
                 membership=membership,
                 role=form.cleaned_data["role"],
-            )
-        except ValidationError as exc:
-            service_error_message(request, exc)
-        else:
-            messages.success(request, _("Role updated."))
+            ),
+            success=_("Role updated."),
+        )
     return redirect("accounts:team", firm_slug=firm_slug)
 
 
@@ -120,12 +123,11 @@ def member_role(request, firm_slug, member_id):
 @firm_managers
 def member_remove(request, firm_slug, member_id):
     membership = access_member(request.firm_access, member_id)
-    try:
-        services.member_remove(firm=request.firm, actor=request.user, membership=membership)
-    except ValidationError as exc:
-        service_error_message(request, exc)
-    else:
-        messages.success(
-            request, _("%(email)s was removed from the firm.") % {"email": membership.user.email}
-        )
+    perform(
+        request,
+        lambda: services.member_remove(
+            firm=request.firm, actor=request.user, membership=membership
+        ),
+        success=_("%(email)s was removed from the firm.") % {"email": membership.user.email},
+    )
     return redirect("accounts:team", firm_slug=firm_slug)
