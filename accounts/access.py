@@ -65,3 +65,24 @@ def access_logo(firm, digest: str) -> Branding:
     if not branding.has_logo or branding.logo_sha256 != digest:
         raise Http404
     return branding
+
+
+class UnusableInvitation(Exception):
+    """An invitation link that cannot be used: `reason` is "unknown" (no such link in this firm:
+    404) or the invitation's `unusable_reason` ("used", "revoked", "expired": 410)."""
+
+    def __init__(self, reason: str, invitation: Invitation | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.invitation = invitation
+        self.status = 404 if invitation is None else 410
+
+
+def access_invitation_link(firm, token: str) -> Invitation:
+    """The pending invitation behind an emailed link (the token is the credential)."""
+    invitation = selectors.invitation_by_token(firm=firm, raw_token=token)
+    if invitation is None:
+        raise UnusableInvitation("unknown")
+    if invitation.unusable_reason:
+        raise UnusableInvitation(invitation.unusable_reason, invitation)
+    return invitation

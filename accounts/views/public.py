@@ -16,7 +16,7 @@ from pmo_platform.forms import add_service_errors
 from pmo_platform.tenancy import firm_public
 
 from .. import selectors, services
-from ..access import access_logo
+from ..access import UnusableInvitation, access_invitation_link, access_logo
 from ..forms import AcceptInvitationForm
 
 
@@ -31,24 +31,17 @@ def logo(request, firm_slug, digest):
     return response
 
 
-def _invalid_invitation(request, reason, invitation=None, status=410):
-    return render(
-        request,
-        "accounts/invitation_invalid.html",
-        {"reason": reason, "invitation": invitation},
-        status=status,
-    )
-
-
 @firm_public
 def invitation_open(request, firm_slug, token):
-    firm = request.firm
-    invitation = selectors.invitation_by_token(firm=firm, raw_token=token)
-    if invitation is None:
-        return _invalid_invitation(request, "unknown", status=404)
-    problem = invitation.unusable_reason
-    if problem:
-        return _invalid_invitation(request, problem, invitation)
+    try:
+        invitation = access_invitation_link(request.firm, token)
+    except UnusableInvitation as problem:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"reason": problem.reason, "invitation": problem.invitation},
+            status=problem.status,
+        )
 
     user = request.user
     context = {"invitation": invitation}
