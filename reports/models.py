@@ -71,6 +71,10 @@ class ReportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+# A report in one of these states is waiting for its build (at most one per campaign).
+PENDING_STATUSES = (ReportStatus.QUEUED, ReportStatus.BUILDING)
+
+
 class ReportTrigger(models.TextChoices):
     CLOSED = "closed", _("Campaign closed")
     REQUESTED = "requested", _("Requested")

@@ -3,15 +3,29 @@ language, with the firm's colours. A fixed number of queries per report."""
 
 from __future__ import annotations
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from accounts.models import Branding
+from accounts.models import Branding, Firm
+from accounts.selectors import branding_for_firm
 from assessments.models import Advice, Dimension, RoleLevel, Sign, localized
 
 from . import charts
 from .models import Report
 
 HISTOGRAM_LABELS = ["0–19", "20–39", "40–59", "60–79", "80–100"]
+
+
+def current_language() -> str:
+    """The active language's code (en, sv), which picks the texts of the frozen version."""
+    return (get_language() or "en")[:2]
+
+
+def page_context(*, firm: Firm, report: Report) -> dict:
+    """`report_context` in the firm's branding and the active language (pages and the CSV)."""
+    return report_context(
+        report=report, branding=branding_for_firm(firm=firm), language=current_language()
+    )
 
 
 def report_context(*, report: Report, branding: Branding, language: str) -> dict:

@@ -1,13 +1,30 @@
-"""Reads for reports (inside the firm's scope)."""
+"""Reads for reports (inside the firm's scope). Selectors never write. Those taking a campaign or
+a report read what the active scope holds of it; those taking only ids take the firm too."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
-from accounts.models import ClientOrganisation, Firm
+from accounts.models import Branding, ClientExecutive, ClientOrganisation, Firm, Membership, User
 from assessments.models import Campaign, CampaignStatus
 
-from .models import Report, ReportStatus
+from .aggregation import benchmark_percentiles, campaign_aggregates
+from .models import PENDING_STATUSES, Report, ReportSettings, ReportStatus
+
+# --- the firm's settings ---------------------------------------------------------------------
+
+
+def report_settings(*, firm: Firm) -> ReportSettings:
+    """The firm's report settings; the defaults (unsaved) when it never changed them."""
+    return ReportSettings.objects.filter(firm=firm).first() or ReportSettings(firm=firm)
+
+
+def client_ids(*, firm: Firm) -> list[int]:
+    """Every client organisation of the firm, archived ones too."""
+    return list(ClientOrganisation.objects.values_list("pk", flat=True))
+
+
+# --- one campaign's reports (the consultant's page, the build) --------------------------------
 
 
 def latest_ready(*, firm: Firm, campaign: Campaign) -> Report | None:
@@ -19,15 +36,125 @@ def latest_ready(*, firm: Firm, campaign: Campaign) -> Report | None:
 
 
 def pending(*, firm: Firm, campaign: Campaign) -> Report | None:
-    return Report.objects.filter(
-        campaign=campaign, status__in=[ReportStatus.QUEUED, ReportStatus.BUILDING]
-    ).first()
+    """The campaign's report waiting for its build, if any (there is at most one)."""
+    return Report.objects.filter(campaign=campaign, status__in=PENDING_STATUSES).first()
 
 
 def last_failed(*, firm: Firm, campaign: Campaign) -> Report | None:
     """The newest report, when its build failed."""
     newest = Report.objects.filter(campaign=campaign).order_by("-number").first()
     return newest if newest is not None and newest.status == ReportStatus.FAILED else None
+
+
+def next_report_number(*, firm: Firm, campaign: Campaign) -> int:
+    return (Report.objects.filter(campaign=campaign).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def report_for_build(*, firm: Firm, report_id: int) -> Report:
+    """The report with everything the build reads of its campaign."""
+    return Report.objects.select_related(
+        "campaign", "campaign__client", "campaign__version", "campaign__version__instrument"
+    ).get(pk=report_id)
+
+
+def snapshot_inputs(*, campaign: Campaign) -> tuple[dict[int, str], list[str], dict]:
+    """What the snapshot is computed from: dimension keys by id, the dimensions' order, and the
+    campaign's aggregates (`aggregation.campaign_aggregates`)."""
+    version = campaign.version
+    dimension_keys = dict(version.dimensions.values_list("id", "key"))
+    order = list(version.dimensions.order_by("order").values_list("key", flat=True))
+    raw = campaign_aggregates(
+        campaign_id=campaign.pk,
+        version_id=version.pk,
+        min_answered_share=version.min_answered_share,
+    )
+    return dimension_keys, order, raw
+
+
+# --- trend and benchmark inputs ---------------------------------------------------------------
+
+
+def _latest_reports(qs) -> list[Report]:
+    """The newest ready, not suppressed report per campaign (one query, DISTINCT ON)."""
+    return [
+        r
+        for r in qs.filter(status=ReportStatus.READY)
+        .order_by("campaign_id", "-number")
+        .distinct("campaign_id")
+        .select_related("campaign")
+        if not r.data.get("suppressed")
+    ]
+
+
+def earlier_reports(*, campaign: Campaign) -> list[Report]:
+    """The latest report of each earlier campaign of the same client on the same instrument."""
+    return _latest_reports(
+        Report.objects.filter(
+            campaign__client_id=campaign.client_id,
+            campaign__created_at__lt=campaign.created_at,
+            campaign__version__instrument__key=campaign.version.instrument.key,
+        )
+    )
+
+
+def peer_reports(*, campaign: Campaign) -> list[Report]:
+    """The latest report of each campaign of the firm's other clients on the same instrument."""
+    return _latest_reports(
+        Report.objects.filter(
+            campaign__version__instrument__key=campaign.version.instrument.key
+        ).exclude(campaign__client_id=campaign.client.pk)
+    )
+
+
+def cross_firm_percentiles(
+    *, instrument_key: str, mine: dict[str, float], field: str, value: str, exclude_firm: str
+) -> dict:
+    """Percentiles of `mine` among other firms' organisations with the same `field` value (the
+    global, anonymised benchmark table; `aggregation.benchmark_percentiles`)."""
+    return benchmark_percentiles(
+        instrument_key=instrument_key,
+        mine=mine,
+        field=field,
+        value=value,
+        exclude_firm=exclude_firm,
+    )
+
+
+# --- report-ready notices ---------------------------------------------------------------------
+
+
+def notice_recipients(*, campaign: Campaign) -> list[int]:
+    """The campaign's consultant and the client's executives."""
+    ids = set(
+        ClientExecutive.objects.filter(client_id=campaign.client_id).values_list(
+            "user_id", flat=True
+        )
+    )
+    if (
+        campaign.created_by_id
+        and Membership.objects.filter(user_id=campaign.created_by_id).exists()
+    ):
+        ids.add(campaign.created_by_id)
+    return sorted(ids)
+
+
+def ready_report(*, firm: Firm, report_id: int) -> Report | None:
+    return (
+        Report.objects.select_related("campaign", "campaign__client")
+        .filter(pk=report_id, status=ReportStatus.READY)
+        .first()
+    )
+
+
+def active_user(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def is_client_executive(*, client_id: int, user: User) -> bool:
+    return ClientExecutive.objects.filter(client_id=client_id, user=user).exists()
+
+
+# --- what a client sees -----------------------------------------------------------------------
 
 
 def client_reports(*, firm: Firm, client: ClientOrganisation) -> QuerySet[Report]:
@@ -58,3 +185,9 @@ def report_for_client(*, firm: Firm, client: ClientOrganisation, pk: int) -> Rep
         .select_related("campaign", "campaign__client", "campaign__version")
         .first()
     )
+
+
+def branding_logo(*, branding: Branding) -> bytes | None:
+    """The logo's bytes (the branding row as loaded for pages leaves them out)."""
+    logo = Branding.objects.filter(pk=branding.pk).values_list("logo", flat=True).first()
+    return None if logo is None else bytes(logo)

@@ -1,22 +1,18 @@
+"""Report tasks: thin. `FirmTask` loads the firm and hands it to the body; the body calls one
+service."""
+
 from celery import shared_task
 
 from pmo_platform.tasks import FirmTask
-from pmo_platform.tenancy import firm_context
 
 from . import services
 
 
 @shared_task(base=FirmTask, name="reports.build_report", atomic=False)
 def build_report(*, firm, report_id: int) -> bool:
-    """Build one report snapshot; a repeat of the task finds it claimed and does nothing.
-    A build that raises is rolled back and then recorded as failed in its own transaction."""
-    try:
-        with firm_context(firm):
-            return services.report_build(firm=firm, report_id=report_id)
-    except Exception as exc:
-        with firm_context(firm):
-            services.report_failed(firm=firm, report_id=report_id, error=repr(exc))
-        raise
+    """Build one report snapshot; a repeat of the task finds it claimed and does nothing. Not
+    atomic here: the service builds in one transaction and records a failure in another."""
+    return services.report_build_or_fail(firm=firm, report_id=report_id)
 
 
 @shared_task(

@@ -125,7 +125,7 @@ def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a,
 def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settings):
     from allauth.account.models import EmailAddress
 
-    from tests.reports.test_reports import build, campaign_with
+    from tests.reports.helpers import build, campaign_with
 
     settings.STORAGES = {
         **settings.STORAGES,

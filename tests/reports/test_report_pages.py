@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from tests.reports.test_reports import build, campaign_with
+from tests.reports.helpers import build, campaign_with
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@
 through the worker, and a query count that does not grow with the responses."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -11,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments import services as assessment_services
-from assessments.models import Answer, Campaign, InstrumentVersion, Item, Respondent
+from assessments.models import InstrumentVersion, Item
 from pmo_platform.models import OutboxTask
 from pmo_platform.tenancy import firm_context
 from reports import services
@@ -19,79 +18,11 @@ from reports.confidentiality import visible_groups
 from reports.models import Report, ReportSettings
 from reports.tasks import build_report, send_report_notice
 from tests.helpers import run_in_worker, wait_for
+from tests.reports.helpers import build, campaign_with
 
 # Everyone answers every statement with the same value v. Each dimension has three normal
 # statements and one reverse one, so its score is (3 * (v - 1) * 25 + (5 - v) * 25) / 4:
 DIMENSION_SCORE = {1: 25.0, 2: 37.5, 3: 50.0, 4: 62.5, 5: 75.0}
-
-
-def campaign_with(world, groups, not_answered=0, client=None, name="Report"):
-    """groups: [(role_level, count, value)]"""
-    with firm_context(world.firm):
-        version = InstrumentVersion.objects.get()
-        campaign = assessment_services.campaign_create(
-            firm=world.firm,
-            actor=world.owner,
-            client=client or world.client,
-            version=version,
-            name=name,
-            closes_at=timezone.now() + timedelta(days=3),
-            default_language="en",
-            **assessment_services.default_invitation_texts(),
-        )
-        rows, values = [], {}
-        for role, count, value in groups:
-            for n in range(count):
-                email = f"{role or 'none'}{n}@x.example"
-                rows.append(
-                    {
-                        "email": email,
-                        "name": "",
-                        "language": "en",
-                        "role_level": role,
-                        "department": "IT" if n % 2 else "Sales",
-                    }
-                )
-                values[email] = value
-        rows += [
-            {
-                "email": f"silent{n}@x.example",
-                "name": "",
-                "language": "en",
-                "role_level": "",
-                "department": "",
-            }
-            for n in range(not_answered)
-        ]
-        assessment_services.respondents_add(
-            firm=world.firm, actor=world.owner, campaign=campaign, rows=rows
-        )
-        items = list(Item.objects.filter(version=version))
-        answers = []
-        for respondent in Respondent.objects.filter(campaign=campaign, email__in=list(values)):
-            answers += [
-                Answer(
-                    firm=world.firm,
-                    respondent=respondent,
-                    item=item,
-                    value=values[respondent.email],
-                )
-                for item in items
-            ]
-        Answer.objects.bulk_create(answers)
-        Respondent.objects.filter(campaign=campaign, email__in=list(values)).update(
-            completed_at=timezone.now()
-        )
-    return campaign
-
-
-def build(world, campaign, close=True):
-    with firm_context(world.firm):
-        if close:  # what clients see are closed campaigns' reports
-            Campaign.objects.filter(pk=campaign.pk).update(status="closed")
-        report = services.report_request(firm=world.firm, campaign=campaign, trigger="requested")
-        assert services.report_build(firm=world.firm, report_id=report.pk)
-        return Report.objects.get(pk=report.pk)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,140 @@
+"""Report snapshots: requested by services and signals, built by a Celery worker.
+
+`report_request` creates (or reuses) the queued report and publishes `reports.build_report`
+through the outbox; the task calls `report_build_or_fail`, which claims the queued row, computes
+the snapshot and stores it, or records the failure in a transaction of its own."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Firm, User
+from accounts.services import audit
+from assessments.models import Campaign, CampaignStatus
+from pmo_platform.tasks import enqueue
+from pmo_platform.tenancy import firm_context
+
+from .. import selectors
+from ..models import PENDING_STATUSES, Report, ReportStatus, ReportTrigger
+from ..snapshot import snapshot_data
+from .benchmarks import benchmarks, contribute, trend
+
+# While a campaign is open, answers arriving within this window share one rebuild.
+DEBOUNCE = timedelta(minutes=2)
+# A report still queued or building after this long is marked failed and requested anew.
+STALE_AFTER = timedelta(minutes=30)
+
+
+def _enqueue_build(*, firm: Firm, report_id: int, countdown: int = 0) -> None:
+    from ..tasks import build_report
+
+    enqueue(build_report, firm_id=firm.pk, report_id=report_id, _countdown=countdown)
+
+
+@transaction.atomic
+def report_request(
+    *, firm: Firm, campaign: Campaign, trigger: str, actor: User | None = None
+) -> Report:
+    """Ask for a fresh snapshot. A report already waiting is reused (debounce)."""
+    pending = selectors.pending(firm=firm, campaign=campaign)
+    if pending is not None and pending.requested_at < timezone.now() - STALE_AFTER:
+        # A build that never finished (its worker died, or it failed): give up on it.
+        Report.objects.filter(pk=pending.pk).update(
+            status=ReportStatus.FAILED, error="never finished", finished_at=timezone.now()
+        )
+        pending = None
+    if pending is not None and pending.status == ReportStatus.QUEUED:
+        if pending.trigger == ReportTrigger.ANSWERS and trigger != ReportTrigger.ANSWERS:
+            # Closing or asking outranks the debounce: build now, and send the notices.
+            Report.objects.filter(pk=pending.pk).update(trigger=trigger)
+            _enqueue_build(firm=firm, report_id=pending.pk)
+            pending.trigger = trigger
+        return pending
+    number = selectors.next_report_number(firm=firm, campaign=campaign)
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                firm=firm, campaign=campaign, number=number, trigger=trigger
+            )
+    except IntegrityError:  # another request won the race; its report will do
+        return Report.objects.get(campaign=campaign, status__in=PENDING_STATUSES)
+    audit(firm=firm, actor=actor, action="report.requested", target=report, trigger=trigger)
+    countdown = int(DEBOUNCE.total_seconds()) if trigger == ReportTrigger.ANSWERS else 0
+    _enqueue_build(firm=firm, report_id=report.pk, countdown=countdown)
+    return report
+
+
+def report_failed(*, firm: Firm, report_id: int, error: str) -> None:
+    """Record a build that raised, so the page says so and the next request starts afresh."""
+    Report.objects.filter(pk=report_id, status__in=PENDING_STATUSES).update(
+        status=ReportStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+    )
+
+
+def report_build(*, firm: Firm, report_id: int) -> bool:
+    """Build one queued report, inside the caller's transaction in the firm's scope (no
+    savepoint of its own: the build's query count is fixed and measured). A repeat finds the
+    report claimed and does nothing."""
+    claimed = Report.objects.filter(pk=report_id, status=ReportStatus.QUEUED).update(
+        status=ReportStatus.BUILDING, started_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    report = selectors.report_for_build(firm=firm, report_id=report_id)
+    settings_ = selectors.report_settings(firm=firm)
+    data = snapshot(campaign=report.campaign, min_group=settings_.min_group_size)
+    if settings_.contribute_to_benchmarks:
+        contribute(firm=firm, campaign=report.campaign, data=data)
+    if not data["suppressed"]:
+        data["trend"] = trend(campaign=report.campaign)
+        data["benchmarks"] = benchmarks(
+            firm=firm,
+            campaign=report.campaign,
+            data=data,
+            contributes=settings_.contribute_to_benchmarks,
+        )
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.READY,
+        finished_at=timezone.now(),
+        data=data,
+        response_count=data["response"]["completed"],
+    )
+    # A closed campaign with its report is "reported" (the last step of the lifecycle).
+    Campaign.objects.filter(pk=report.campaign_id, status=CampaignStatus.CLOSED).update(
+        status=CampaignStatus.REPORTED
+    )
+    if report.trigger != ReportTrigger.ANSWERS:  # rebuilds while answers arrive stay quiet
+        from ..tasks import send_report_notice
+
+        for user_id in selectors.notice_recipients(campaign=report.campaign):
+            enqueue(send_report_notice, firm_id=firm.pk, report_id=report.pk, user_id=user_id)
+    return True
+
+
+def report_build_or_fail(*, firm: Firm, report_id: int) -> bool:
+    """Build the report in a transaction of its own; a build that raises is rolled back, then
+    recorded as failed in a second transaction, and the exception goes on to the caller (the
+    task). Call it outside any transaction: it opens the firm's scope itself."""
+    try:
+        with firm_context(firm):
+            return report_build(firm=firm, report_id=report_id)
+    except Exception as exc:
+        with firm_context(firm):
+            report_failed(firm=firm, report_id=report_id, error=repr(exc))
+        raise
+
+
+def snapshot(*, campaign: Campaign, min_group: int) -> dict:
+    """The report's content: numbers and keys only (labels come from the frozen version)."""
+    dimension_keys, order, raw = selectors.snapshot_inputs(campaign=campaign)
+    return snapshot_data(
+        raw=raw,
+        dimension_keys=dimension_keys,
+        order=order,
+        bands=campaign.version.bands,
+        min_group=min_group,
+        generated_at=timezone.now(),
+    )

@@ -1,0 +1,70 @@
+"""The client executive's portal: a client's results, one report, and its PDF and CSV. Staff may
+open it too (the "Executive view"). Executives see only their own non-archived client, and only
+the final snapshot of each closed campaign (`reports.access`)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+
+from accounts.selectors import branding_for_firm
+
+from .. import exports, selectors
+from ..access import access_client_for_viewer, access_portal_report, client_viewer
+from ..presenters import current_language, page_context, report_context
+
+
+def _portal_page(request, *, client, reports, shown):
+    """The portal page: the client's reports, with `shown` (one of them, if any) in full."""
+    context = {"client": client, "reports": reports}
+    if shown:
+        context |= page_context(firm=request.firm, report=shown)
+    return render(request, "reports/portal.html", context)
+
+
+@client_viewer
+def portal(request, firm_slug, client_id):
+    """A client's read-only results: for that client's executives and the firm's staff."""
+    client = access_client_for_viewer(request.firm_access, client_id)
+    reports = list(selectors.client_reports(firm=request.firm, client=client))
+    return _portal_page(
+        request, client=client, reports=reports, shown=reports[0] if reports else None
+    )
+
+
+@client_viewer
+def portal_report(request, firm_slug, client_id, report_id):
+    client, report = access_portal_report(request.firm_access, client_id, report_id)
+    reports = list(selectors.client_reports(firm=request.firm, client=client))
+    return _portal_page(request, client=client, reports=reports, shown=report)
+
+
+@client_viewer
+def report_pdf(request, firm_slug, client_id, report_id):
+    """The report as a branded PDF: the same content and charts as the page."""
+    client, report = access_portal_report(request.firm_access, client_id, report_id)
+    branding = branding_for_firm(firm=request.firm)
+    context = report_context(report=report, branding=branding, language=current_language())
+    context |= {
+        "client": client,
+        "branding": branding,
+        "firm": request.firm,
+        "logo_data_uri": exports.logo_data_uri(branding),
+    }
+    html = render_to_string("reports/pdf.html", context, request=request)
+    response = HttpResponse(exports.pdf_from_html(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.pdf"'
+    return response
+
+
+@client_viewer
+def report_csv(request, firm_slug, client_id, report_id):
+    """The report's aggregates as CSV (never individual answers; hidden groups stay hidden)."""
+    _client, report = access_portal_report(request.firm_access, client_id, report_id)
+    context = page_context(firm=request.firm, report=report)
+    response = HttpResponse(
+        exports.report_csv(report=report, context=context), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.csv"'
+    return response
