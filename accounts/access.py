@@ -27,7 +27,10 @@ def access_client_for_viewer(access: FirmAccess, client_id) -> ClientOrganisatio
     pk = parse_id(client_id)
     if not access.can_view_client(pk):
         raise Http404
-    return found_or_404(selectors.client_get(firm=access.firm, pk=pk))
+    client = found_or_404(selectors.client_get(firm=access.firm, pk=pk))
+    if client.is_archived and not access.is_member:
+        raise Http404
+    return client
 
 
 def access_executive_grant(

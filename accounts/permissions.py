@@ -28,3 +28,18 @@ def firm_roles(*roles):
 
 firm_staff = firm_roles(*STAFF)
 firm_managers = firm_roles(*MANAGERS)
+
+
+def firm_viewers(view):
+    """Pages for everyone the firm admits: its staff and its client executives. Which client an
+    executive may see is the access helper's check (`access_client_for_viewer`)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        access = getattr(request, "firm_access", None)
+        if access is None or not access.can_enter:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    wrapper.firm_viewers = True
+    return wrapper

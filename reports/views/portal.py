@@ -8,10 +8,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from accounts.access import access_client_for_viewer
+from accounts.permissions import firm_viewers
 from accounts.selectors import branding_for_firm
 
 from .. import exports, selectors
-from ..access import access_client_for_viewer, access_portal_report, client_viewer
+from ..access import access_portal_report
 from ..presenters import current_language, page_context, report_context
 
 
@@ -23,7 +25,7 @@ def _portal_page(request, *, client, reports, shown):
     return render(request, "reports/portal.html", context)
 
 
-@client_viewer
+@firm_viewers
 def portal(request, firm_slug, client_id):
     """A client's read-only results: for that client's executives and the firm's staff."""
     client = access_client_for_viewer(request.firm_access, client_id)
@@ -33,14 +35,14 @@ def portal(request, firm_slug, client_id):
     )
 
 
-@client_viewer
+@firm_viewers
 def portal_report(request, firm_slug, client_id, report_id):
     client, report = access_portal_report(request.firm_access, client_id, report_id)
     reports = list(selectors.client_reports(firm=request.firm, client=client))
     return _portal_page(request, client=client, reports=reports, shown=report)
 
 
-@client_viewer
+@firm_viewers
 def report_pdf(request, firm_slug, client_id, report_id):
     """The report as a branded PDF: the same content and charts as the page."""
     client, report = access_portal_report(request.firm_access, client_id, report_id)
@@ -58,7 +60,7 @@ def report_pdf(request, firm_slug, client_id, report_id):
     return response
 
 
-@client_viewer
+@firm_viewers
 def report_csv(request, firm_slug, client_id, report_id):
     """The report's aggregates as CSV (never individual answers; hidden groups stay hidden)."""
     _client, report = access_portal_report(request.firm_access, client_id, report_id)
