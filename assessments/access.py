@@ -48,43 +48,50 @@ def _id_or_404(value) -> int:
     return pk
 
 
-def _found(obj, access: FirmAccess):
-    """`obj` when it exists, belongs to the access's firm and the user is one of its staff."""
-    if obj is None or access is None or not access.is_member or access.firm is None:
+def _require_staff(access: FirmAccess) -> None:
+    """Campaigns and the instrument are the firm's own: its members only (owner, admin,
+    consultant). Client executives and visitors get the same 404 as for a missing object."""
+    if access is None or access.firm is None or not access.is_member:
         raise Http404
-    if obj.firm_id != access.firm.pk:  # the scope filters already; this keeps it explicit
+
+
+def _found(obj, access: FirmAccess):
+    # The active scope filters already (both walls); comparing the firm keeps it explicit.
+    if obj is None or obj.firm_id != access.firm.pk:
         raise Http404
     return obj
 
 
+def _access(access: FirmAccess, value, get):
+    pk = _id_or_404(value)
+    _require_staff(access)
+    return _found(get(firm=access.firm, pk=pk), access)
+
+
 def access_campaign(access: FirmAccess, campaign_id) -> Campaign:
-    pk = _id_or_404(campaign_id)
-    return _found(selectors.campaign_get(firm=access.firm, pk=pk), access)
+    return _access(access, campaign_id, selectors.campaign_get)
 
 
 def access_version(access: FirmAccess, version_id) -> InstrumentVersion:
-    pk = _id_or_404(version_id)
-    return _found(selectors.version_get(firm=access.firm, pk=pk), access)
+    return _access(access, version_id, selectors.version_get)
 
 
 def access_item(access: FirmAccess, item_id) -> Item:
-    pk = _id_or_404(item_id)
-    return _found(selectors.item_get(firm=access.firm, pk=pk), access)
+    return _access(access, item_id, selectors.item_get)
 
 
 def access_dimension(access: FirmAccess, dimension_id) -> Dimension:
-    pk = _id_or_404(dimension_id)
-    return _found(selectors.dimension_get(firm=access.firm, pk=pk), access)
+    return _access(access, dimension_id, selectors.dimension_get)
 
 
 def access_advice(access: FirmAccess, advice_id) -> Advice:
-    pk = _id_or_404(advice_id)
-    return _found(selectors.advice_get(firm=access.firm, pk=pk), access)
+    return _access(access, advice_id, selectors.advice_get)
 
 
 def access_respondent(access: FirmAccess, campaign: Campaign, respondent_id) -> Respondent:
     """An invited respondent of `campaign` (which the caller got from `access_campaign`)."""
     pk = _id_or_404(respondent_id)
+    _require_staff(access)
     return _found(selectors.campaign_respondent_get(campaign=campaign, pk=pk), access)
 
 

@@ -54,6 +54,34 @@ def advice_get(*, firm: Firm, pk: int) -> Advice | None:
     )
 
 
+def counterpart(*, version: InstrumentVersion, obj):
+    """The item, dimension or advice of `version` that corresponds to `obj` of another version
+    of the same instrument (same key; advice by dimension key and band)."""
+    if isinstance(obj, Item):
+        return version.items.get(key=obj.key)
+    if isinstance(obj, Dimension):
+        return version.dimensions.get(key=obj.key)
+    return Advice.objects.get(
+        dimension__version=version, dimension__key=obj.dimension.key, band=obj.band
+    )
+
+
+def new_item_slot(*, version: InstrumentVersion, dimension: Dimension) -> tuple[str, int]:
+    """A free key for a new statement of `dimension`, and its place in the survey order: right
+    after the dimension's last statement."""
+    last = dimension.items.order_by("-order").first()
+    number = version.items.count() + 1
+    key = f"{dimension.key}_{number}"
+    while version.items.filter(key=key).exists():
+        number += 1
+        key = f"{dimension.key}_{number}"
+    return key, (last.order + 1) if last else 0
+
+
+def statement_count(*, dimension: Dimension) -> int:
+    return dimension.items.count()
+
+
 # The columns a copy of a version carries over (see `services.instrument.write_version`).
 VERSION_FIELDS = (
     "description_en",

@@ -195,37 +195,42 @@ def editable_counterpart(*, firm: Firm, actor: User, obj):
     version = editable_version(firm=firm, actor=actor, version=own_version)
     if version.pk == own_version.pk:
         return version, obj
-    if isinstance(obj, Item):
-        return version, version.items.get(key=obj.key)
-    if isinstance(obj, Dimension):
-        return version, version.dimensions.get(key=obj.key)
-    return version, Advice.objects.get(
-        dimension__version=version, dimension__key=obj.dimension.key, band=obj.band
+    return version, selectors.counterpart(version=version, obj=obj)
+
+
+def _audit_edit(*, firm: Firm, actor: User, action: str, target, version, **details) -> None:
+    """The audit entry of an edit: the version it went into, and the target's key unless other
+    details name it."""
+    audit(
+        firm=firm,
+        actor=actor,
+        action=f"instrument.{action}",
+        target=target,
+        version=version.number,
+        **(details or {"key": target.key}),
     )
+
+
+def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clean=False, **details):
+    """The one way an edit is made: into `obj`'s editable counterpart, saved and audited."""
+    version, target = editable_counterpart(firm=firm, actor=actor, obj=obj)
+    for name, value in values.items():
+        setattr(target, name, value)
+    if clean:
+        target.full_clean(exclude=["firm", "version", "dimension"])
+    target.save()
+    _audit_edit(firm=firm, actor=actor, action=action, target=target, version=version, **details)
+    return target
 
 
 @transaction.atomic
 def item_update(
     *, firm: Firm, actor: User, item: Item, text_en: str, text_sv: str, reverse: bool, weight
 ) -> Item:
-    version, target = editable_counterpart(firm=firm, actor=actor, obj=item)
-    target.text_en, target.text_sv, target.reverse, target.weight = (
-        text_en,
-        text_sv,
-        reverse,
-        weight,
+    values = {"text_en": text_en, "text_sv": text_sv, "reverse": reverse, "weight": weight}
+    return _apply_edit(
+        firm=firm, actor=actor, obj=item, action="item_updated", values=values, clean=True
     )
-    target.full_clean(exclude=["firm", "version", "dimension"])
-    target.save()
-    audit(
-        firm=firm,
-        actor=actor,
-        action="instrument.item_updated",
-        target=target,
-        version=version.number,
-        key=target.key,
-    )
-    return target
 
 
 @transaction.atomic
@@ -242,14 +247,8 @@ def item_add(
 ) -> Item:
     """Add a statement to a dimension (in a new version when this one is frozen)."""
     version, target = editable_counterpart(firm=firm, actor=actor, obj=dimension)
-    last = target.items.order_by("-order").first()
-    number = version.items.count() + 1
-    key = f"{target.key}_{number}"
-    while version.items.filter(key=key).exists():
-        number += 1
-        key = f"{target.key}_{number}"
+    key, order = selectors.new_item_slot(version=version, dimension=target)
     # Keep the survey order: the new statement goes right after this dimension's last one.
-    order = (last.order + 1) if last else 0
     version.items.filter(order__gte=order).update(order=F("order") + 1)
     item = Item(
         firm=firm,
@@ -265,14 +264,7 @@ def item_add(
     )
     item.full_clean(exclude=["firm", "version", "dimension"])
     item.save()
-    audit(
-        firm=firm,
-        actor=actor,
-        action="instrument.item_added",
-        target=item,
-        version=version.number,
-        key=key,
-    )
+    _audit_edit(firm=firm, actor=actor, action="item_added", target=item, version=version, key=key)
     return item
 
 
@@ -280,18 +272,11 @@ def item_add(
 def item_remove(*, firm: Firm, actor: User, item: Item) -> InstrumentVersion:
     """Remove a statement (from a new version when this one is frozen); a dimension keeps one."""
     version, target = editable_counterpart(firm=firm, actor=actor, obj=item)
-    if target.dimension.items.count() <= 1:
+    if selectors.statement_count(dimension=target.dimension) <= 1:
         raise ValidationError(
             _("A dimension needs at least one statement."), code=Code.DIMENSION_NEEDS_ITEM
         )
-    audit(
-        firm=firm,
-        actor=actor,
-        action="instrument.item_removed",
-        target=target,
-        version=version.number,
-        key=target.key,
-    )
+    _audit_edit(firm=firm, actor=actor, action="item_removed", target=target, version=version)
     target.delete()
     return version
 
@@ -307,19 +292,15 @@ def dimension_update(
     description_en: str,
     description_sv: str,
 ) -> Dimension:
-    version, target = editable_counterpart(firm=firm, actor=actor, obj=dimension)
-    target.name_en, target.name_sv = name_en, name_sv
-    target.description_en, target.description_sv = description_en, description_sv
-    target.save()
-    audit(
-        firm=firm,
-        actor=actor,
-        action="instrument.dimension_updated",
-        target=target,
-        version=version.number,
-        key=target.key,
+    values = {
+        "name_en": name_en,
+        "name_sv": name_sv,
+        "description_en": description_en,
+        "description_sv": description_sv,
+    }
+    return _apply_edit(
+        firm=firm, actor=actor, obj=dimension, action="dimension_updated", values=values
     )
-    return target
 
 
 @transaction.atomic
@@ -333,21 +314,12 @@ def advice_update(
     tips_en: list[str],
     tips_sv: list[str],
 ) -> Advice:
-    version, target = editable_counterpart(firm=firm, actor=actor, obj=advice)
-    target.step_en, target.step_sv, target.tips_en, target.tips_sv = (
-        step_en,
-        step_sv,
-        tips_en,
-        tips_sv,
-    )
-    target.save()
-    audit(
+    return _apply_edit(
         firm=firm,
         actor=actor,
-        action="instrument.advice_updated",
-        target=target,
-        version=version.number,
+        obj=advice,
+        action="advice_updated",
+        values={"step_en": step_en, "step_sv": step_sv, "tips_en": tips_en, "tips_sv": tips_sv},
         dimension=advice.dimension.key,
         band=advice.band,
     )
-    return target

@@ -124,9 +124,9 @@ def _parse_value(raw: str):
     if raw == "dk":
         return None
     value = parse_id(raw)
-    if value is None:
-        raise invalid_answer()
-    return value
+    if value is not None:
+        return value
+    raise invalid_answer()
 
 
 def _save_posted_answers(request, respondent):
