@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language
 
+from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
-from .services import CSV_MAX_BYTES
+from .respondent_csv import CSV_MAX_BYTES
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -70,7 +71,12 @@ class CampaignForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("opens_at") and data.get("closes_at") and data["opens_at"] >= data["closes_at"]:
-            self.add_error("closes_at", _("The campaign must close after it opens."))
+            self.add_error(
+                "closes_at",
+                forms.ValidationError(
+                    _("The campaign must close after it opens."), code=Code.OPENS_AFTER_CLOSES
+                ),
+            )
         return data
 
 
@@ -98,7 +104,8 @@ class RespondentCsvForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > CSV_MAX_BYTES:
             raise forms.ValidationError(
-                _("The file is larger than 1 MB. Split it into smaller files.")
+                _("The file is larger than 1 MB. Split it into smaller files."),
+                code=Code.CSV_TOO_LARGE,
             )
         return upload.read()
 
@@ -181,5 +188,7 @@ class AdviceForm(forms.Form):
     def _tips(self, field):
         tips = _lines(self.cleaned_data[field])
         if not 1 <= len(tips) <= 5:
-            raise forms.ValidationError(_("Write between one and five tips, one per line."))
+            raise forms.ValidationError(
+                _("Write between one and five tips, one per line."), code=Code.TIPS_COUNT
+            )
         return tips

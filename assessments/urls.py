@@ -1,50 +1,54 @@
 from django.urls import path
 
-from . import views
+from .views import campaigns, instruments, public
 
 app_name = "assessments"
 
 # Under /f/<firm_slug>/: FirmScopeMiddleware enters the firm's scope. The survey, open-link and
 # unsubscribe pages are public (@firm_public): their token is the credential.
 urlpatterns = [
-    path("campaigns/", views.campaign_list, name="campaign_list"),
-    path("campaigns/new/", views.campaign_create, name="campaign_create"),
-    path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
-    path("campaigns/<int:campaign_id>/edit/", views.campaign_edit, name="campaign_edit"),
-    path("campaigns/<int:campaign_id>/stats/", views.campaign_stats, name="campaign_stats"),
-    path("campaigns/<int:campaign_id>/launch/", views.campaign_launch, name="campaign_launch"),
-    path("campaigns/<int:campaign_id>/close/", views.campaign_close, name="campaign_close"),
-    path("campaigns/<int:campaign_id>/remind/", views.campaign_remind, name="campaign_remind"),
+    path("campaigns/", campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:campaign_id>/stats/", campaigns.campaign_stats, name="campaign_stats"),
+    path("campaigns/<int:campaign_id>/launch/", campaigns.campaign_launch, name="campaign_launch"),
+    path("campaigns/<int:campaign_id>/close/", campaigns.campaign_close, name="campaign_close"),
+    path("campaigns/<int:campaign_id>/remind/", campaigns.campaign_remind, name="campaign_remind"),
     path(
-        "campaigns/<int:campaign_id>/respondents/add/", views.respondent_add, name="respondent_add"
+        "campaigns/<int:campaign_id>/respondents/add/",
+        campaigns.respondent_add,
+        name="respondent_add",
     ),
     path(
         "campaigns/<int:campaign_id>/respondents/import/",
-        views.respondents_import,
+        campaigns.respondents_import,
         name="respondents_import",
     ),
     path(
         "campaigns/<int:campaign_id>/respondents/<int:respondent_id>/resend/",
-        views.respondent_resend,
+        campaigns.respondent_resend,
         name="respondent_resend",
     ),
-    path("leads/", views.leads, name="leads"),
-    path("instruments/", views.instrument_list, name="instrument_list"),
-    path("instruments/<int:version_id>/", views.version_detail, name="version_detail"),
-    path("instruments/<int:version_id>/copy/", views.version_copy, name="version_copy"),
-    path("instruments/items/<int:item_id>/edit/", views.item_edit, name="item_edit"),
-    path("instruments/items/<int:item_id>/remove/", views.item_remove, name="item_remove"),
-    path("instruments/dimensions/<int:dimension_id>/add-item/", views.item_add, name="item_add"),
+    path("leads/", campaigns.leads, name="leads"),
+    path("instruments/", instruments.instrument_list, name="instrument_list"),
+    path("instruments/<int:version_id>/", instruments.version_detail, name="version_detail"),
+    path("instruments/<int:version_id>/copy/", instruments.version_copy, name="version_copy"),
+    path("instruments/items/<int:item_id>/edit/", instruments.item_edit, name="item_edit"),
+    path("instruments/items/<int:item_id>/remove/", instruments.item_remove, name="item_remove"),
+    path(
+        "instruments/dimensions/<int:dimension_id>/add-item/", instruments.item_add, name="item_add"
+    ),
     path(
         "instruments/dimensions/<int:dimension_id>/edit/",
-        views.dimension_edit,
+        instruments.dimension_edit,
         name="dimension_edit",
     ),
-    path("instruments/advice/<int:advice_id>/edit/", views.advice_edit, name="advice_edit"),
-    path("s/<str:token>/", views.survey, name="survey"),
-    path("s/<str:token>/answer/", views.survey_answer, name="survey_answer"),
-    path("s/<str:token>/language/", views.survey_language, name="survey_language"),
-    path("s/<str:token>/result/", views.survey_result, name="survey_result"),
-    path("s/<str:token>/unsubscribe/", views.unsubscribe, name="unsubscribe"),
-    path("t/<str:token>/", views.open_link, name="open_link"),
+    path("instruments/advice/<int:advice_id>/edit/", instruments.advice_edit, name="advice_edit"),
+    path("s/<str:token>/", public.survey, name="survey"),
+    path("s/<str:token>/answer/", public.survey_answer, name="survey_answer"),
+    path("s/<str:token>/language/", public.survey_language, name="survey_language"),
+    path("s/<str:token>/result/", public.survey_result, name="survey_result"),
+    path("s/<str:token>/unsubscribe/", public.unsubscribe, name="unsubscribe"),
+    path("t/<str:token>/", public.open_link, name="open_link"),
 ]

@@ -6,10 +6,13 @@ from datetime import timedelta
 import pytest
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from assessments import services
+from assessments.error_codes import AssessmentsErrorCode as Code
 from assessments.models import Campaign, EmailLog, InstrumentVersion, Respondent
 from assessments.tasks import (
     campaign_housekeeping,
@@ -61,19 +64,34 @@ def make(world, n_people=1, launch=True, **changes):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("changes", "field", "code", "params"),
     [
-        ({"invitation_body_en": "Hi {nmae}"}, "Unknown placeholder {nmae}"),
-        ({"invitation_subject_sv": "Hej {name.__class__}"}, "Unknown placeholder"),
-        ({"invitation_body_sv": "Svara senast {deadline"}, "Unbalanced braces"),
-        ({"closes_at": "2020-01-01T10:00"}, "must be in the future"),
-        ({"reminder_interval_days": "0"}, "greater than or equal to 1"),
-        ({"max_reminders": "9"}, "less than or equal to 5"),
-        ({"name": ""}, "This field is required"),
+        (
+            {"invitation_body_en": "Hi {nmae}"},
+            "invitation_body_en",
+            Code.UNKNOWN_PLACEHOLDER,
+            {"names": "{nmae}"},
+        ),
+        (
+            {"invitation_subject_sv": "Hej {name.__class__}"},
+            "invitation_subject_sv",
+            Code.UNKNOWN_PLACEHOLDER,
+            {"names": "{name.__class__}"},
+        ),
+        (
+            {"invitation_body_sv": "Svara senast {deadline"},
+            "invitation_body_sv",
+            Code.UNBALANCED_BRACES,
+            None,
+        ),
+        ({"closes_at": "2020-01-01T10:00"}, "closes_at", Code.CLOSE_DATE_NOT_IN_FUTURE, None),
+        ({"reminder_interval_days": "0"}, "reminder_interval_days", "min_value", None),
+        ({"max_reminders": "9"}, "max_reminders", "max_value", None),
+        ({"name": ""}, "name", "required", None),
     ],
 )
 def test_bad_campaign_input_gives_field_errors_and_creates_nothing(
-    client, firm_a, changes, message
+    client, firm_a, changes, field, code, params
 ):
     with firm_context(firm_a.firm):
         version = InstrumentVersion.objects.get()
@@ -83,7 +101,12 @@ def test_bad_campaign_input_gives_field_errors_and_creates_nothing(
         campaign_form(firm_a, version, **changes),
     )
     assert response.status_code == 200
-    assert message in response.content.decode()
+    form = response.context["form"]
+    assert form.has_error(field, code)
+    if params is not None:
+        assert form.errors.as_data()[field][0].params == params
+    body = response.content.decode()
+    assert all(escape(message) in body for message in form.errors[field])  # shown by the field
     with firm_context(firm_a.firm):
         assert not Campaign.objects.exists()
 
@@ -98,7 +121,9 @@ def test_other_firms_client_or_instrument_cannot_be_chosen(client, firm_a, firm_
     url = reverse("assessments:campaign_create", args=[firm_a.firm.slug])
     for changes in ({"client": firm_b.client.pk}, {"version": foreign_version.pk}):
         response = client.post(url, campaign_form(firm_a, version) | changes)
-        assert response.status_code == 200 and b"Select a valid choice" in response.content
+        assert response.status_code == 200
+        (field,) = changes
+        assert response.context["form"].has_error(field, "invalid_choice")
     with firm_context(firm_a.firm):
         assert not Campaign.objects.exists()
 
@@ -115,15 +140,17 @@ def test_lifecycle_rules(firm_a):
         )
         assert not OutboxTask.objects.filter(task_name="assessments.send_campaign_emails").exists()
         services.campaign_close(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
-        with pytest.raises(Exception, match="already closed"):
+        with pytest.raises(ValidationError) as exc:
             services.campaign_close(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
-        with pytest.raises(Exception, match="closed campaign"):
+        assert exc.value.code == Code.CAMPAIGN_ALREADY_CLOSED
+        with pytest.raises(ValidationError) as exc:
             services.respondents_add(
                 firm=firm_a.firm,
                 actor=firm_a.owner,
                 campaign=Campaign.objects.get(pk=campaign.pk),
                 rows=[],
             )
+        assert exc.value.code == Code.CAMPAIGN_CLOSED
 
 
 @pytest.mark.django_db(transaction=True)

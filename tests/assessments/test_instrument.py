@@ -5,10 +5,14 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from assessments import services
+from assessments.error_codes import AssessmentsErrorCode as Code
 from assessments.models import Advice, Dimension, Instrument, InstrumentVersion, Item
 from pmo_platform.tenancy import firm_context
 
@@ -70,7 +74,8 @@ def test_copy_edit_freeze_and_new_version(client, firm_a):
         reverse("assessments:item_edit", args=[slug, builtin_item.pk]),
         {"text_en": "x", "text_sv": "y", "weight": "1"},
     )
-    assert response.status_code == 400 and b"cannot be edited" in response.content
+    assert response.status_code == 400
+    assert response.context["form"].has_error(NON_FIELD_ERRORS, Code.BUILTIN_INSTRUMENT_READ_ONLY)
 
     response = client.post(reverse("assessments:version_copy", args=[slug, builtin.pk]))
     assert response.status_code == 302
@@ -165,6 +170,13 @@ def test_copy_edit_freeze_and_new_version(client, firm_a):
         {"step_en": "s", "step_sv": "s", "tips_en": "", "tips_sv": "x"},
     )
     assert response.status_code == 400
+    assert response.context["form"].has_error("tips_en", "required")
+    response = client.post(
+        reverse("assessments:advice_edit", args=[slug, advice.pk]),
+        {"step_en": "s", "step_sv": "s", "tips_en": "1\n2\n3\n4\n5\n6", "tips_sv": "x"},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].has_error("tips_en", Code.TIPS_COUNT)
 
 
 @pytest.mark.django_db
@@ -204,5 +216,12 @@ def test_statements_can_be_added_and_removed_in_an_own_copy(client, firm_a):
         for item in list(Item.objects.filter(dimension=dimension))[:-1]:
             services.item_remove(firm=firm_a.firm, actor=firm_a.owner, item=item)
         last = Item.objects.get(dimension=dimension)
+        with pytest.raises(ValidationError) as exc:
+            services.item_remove(firm=firm_a.firm, actor=firm_a.owner, item=last)
+        assert exc.value.code == Code.DIMENSION_NEEDS_ITEM
     response = client.post(reverse("assessments:item_remove", args=[slug, last.pk]), follow=True)
-    assert b"at least one statement" in response.content
+    errors = [m.message for m in response.context["messages"] if m.level == messages.ERROR]
+    assert errors == [" ".join(exc.value.messages)]  # the service's refusal, shown
+    assert escape(errors[0]) in response.content.decode()
+    with firm_context(firm_a.firm):
+        assert Item.objects.filter(pk=last.pk).exists()

@@ -6,8 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from assessments import services
+from assessments.error_codes import AssessmentsErrorCode as Code
 from assessments.models import InstrumentVersion, Respondent
 from pmo_platform.tenancy import firm_context
 
@@ -80,38 +82,51 @@ def test_any_bad_row_imports_nothing_and_every_bad_row_is_reported(client, firm_
     assert response.status_code == 400
     body = response.content.decode()
     assert "Nothing was imported" in body
-    for line, reason in (
-        (3, "valid email"),
-        (4, "language must be en or sv"),
-        (5, "role level must be one of"),
-        (6, "more columns"),
-    ):
-        assert f"Line {line}: " in body and reason in body
+    problems = response.context["csv_problems"]
+    assert [(p.line, p.code) for p in problems] == [
+        (3, Code.INVALID_EMAIL),
+        (4, Code.INVALID_LANGUAGE),
+        (5, Code.INVALID_ROLE_LEVEL),
+        (6, Code.CSV_TOO_MANY_COLUMNS),
+    ]
+    for problem in problems:
+        assert f"Line {problem.line}: {escape(problem.reason)}" in body
     assert "Line 2" not in body
     assert people(firm_a, campaign) == {}
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "code"),
     [
-        ("name,department\nEva,IT\n", "include “email”"),
-        (b"email\n\xff\xfe\x00bad@x.example\n", "not UTF-8"),
-        ("email\n", "no rows"),
-        ("", "The submitted file is empty"),
-        ("email\n" + "a" * (1024 * 1024) + "@x.example\n", "larger than 1 MB"),
+        ("name,department\nEva,IT\n", Code.CSV_NO_EMAIL_COLUMN),
+        (b"email\n\xff\xfe\x00bad@x.example\n", Code.CSV_NOT_UTF8),
+        ("email\n", Code.CSV_EMPTY),
+        ("", "empty"),  # the upload field's own check
+        ("email\n" + "a" * (1024 * 1024) + "@x.example\n", Code.CSV_TOO_LARGE),
     ],
 )
-def test_malformed_files_are_refused_with_a_reason(client, firm_a, campaign, content, message):
+def test_malformed_files_are_refused_with_a_reason(client, firm_a, campaign, content, code):
     response = upload(client, firm_a, campaign, content)
     assert response.status_code == 400
-    assert message in response.content.decode()
+    body = response.content.decode()
+    problems = response.context["csv_problems"]
+    file_errors = response.context["csv_form"].errors.as_data().get("file", [])
+    reasons = [(p.code, p.reason) for p in problems] + [
+        (e.code, message) for e in file_errors for message in e
+    ]
+    assert [reason_code for reason_code, _reason in reasons] == [code]
+    assert escape(reasons[0][1]) in body  # the reason is shown
     assert people(firm_a, campaign) == {}
 
 
 def test_too_many_rows_are_refused(client, firm_a, campaign):
     rows = "".join(f"p{n}@client.example\n" for n in range(services.CSV_MAX_ROWS + 1))
     response = upload(client, firm_a, campaign, "email\n" + rows)
-    assert response.status_code == 400 and b"More than 5000 rows" in response.content
+    assert response.status_code == 400
+    problems = response.context["csv_problems"]
+    assert [p.code for p in problems] == [Code.CSV_TOO_MANY_ROWS]
+    assert str(services.CSV_MAX_ROWS) in problems[0].reason
+    assert escape(problems[0].reason) in response.content.decode()
     assert people(firm_a, campaign) == {}
 
 
@@ -123,12 +138,16 @@ def test_add_one_person_by_form(client, firm_a, campaign):
     )
     assert response.status_code == 302
     response = client.post(url, {"email": "broken", "language": "en"})
-    assert response.status_code == 400 and b"valid email" in response.content
+    assert response.status_code == 400
+    assert response.context["respondent_form"].has_error("email", "invalid")
     assert list(people(firm_a, campaign)) == ["new@client.example"]
 
 
 def test_an_overlong_field_is_a_clear_error(client, firm_a, campaign):
     content = 'email,name\nx@client.example,"' + "a" * 140_000 + '"\n'
     response = upload(client, firm_a, campaign, content)
-    assert response.status_code == 400 and b"could not be read as CSV" in response.content
+    assert response.status_code == 400
+    problems = response.context["csv_problems"]
+    assert [p.code for p in problems] == [Code.CSV_UNREADABLE]
+    assert escape(problems[0].reason) in response.content.decode()
     assert people(firm_a, campaign) == {}

@@ -5,11 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.selectors import hash_token
 from assessments import services
+from assessments.error_codes import AssessmentsErrorCode as Code
 from assessments.models import Answer, Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.models import OutboxTask
 from pmo_platform.tenancy import firm_context
@@ -112,7 +115,13 @@ def test_items_of_another_version_or_firm_are_refused(client, firm_a, firm_b):
 def test_submit_needs_every_item_then_works_once(client, firm_a):
     campaign, respondent, token = make_campaign(firm_a)
     response = client.post(survey_path(firm_a, token), {"submit": "1"})
-    assert response.status_code == 400 and b"remaining 24 statements" in response.content
+    assert response.status_code == 400
+    assert response.context["error_codes"] == [Code.ANSWERS_MISSING]
+    assert escape(response.context["error"]) in response.content.decode()
+    with firm_context(firm_a.firm), pytest.raises(ValidationError) as exc:
+        fresh = Respondent.objects.get(pk=respondent.pk)
+        services.respondent_submit(firm=firm_a.firm, respondent=fresh)
+    assert exc.value.code == Code.ANSWERS_MISSING and exc.value.params == {"count": 24}
     with firm_context(firm_a.firm):
         items = list(Item.objects.filter(version=campaign.version))
     # The no-JavaScript path: the whole form posts at once.
@@ -128,8 +137,9 @@ def test_submit_needs_every_item_then_works_once(client, firm_a):
     assert again.status_code == 302 and again["Location"].endswith("/result/")
     with firm_context(firm_a.firm):
         assert Respondent.objects.get(pk=respondent.pk).completed_at == first_completed
-        with pytest.raises(Exception, match="already been submitted"):
+        with pytest.raises(ValidationError) as exc:
             services.respondent_submit(firm=firm_a.firm, respondent=done)
+        assert exc.value.code == Code.ALREADY_SUBMITTED
 
 
 @pytest.mark.parametrize("bad", ["x" * 43, "short", "A" * 300, "dots..and--dashes"])
@@ -139,7 +149,7 @@ def test_unknown_or_tampered_tokens_get_a_friendly_page(client, firm_a, bad):
     for candidate in (bad, tampered):
         for suffix in ("", "result/", "unsubscribe/"):
             response = client.get(survey_path(firm_a, candidate, suffix))
-            assert response.status_code == 404
+            assert response.status_code == 404 and response.context["reason"] == "unknown"
             assert b"This link is not valid" in response.content
 
 
@@ -159,7 +169,8 @@ def test_closed_campaign_gives_a_clear_page_and_takes_no_answers(client, firm_a)
         services.campaign_close(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
         item = Item.objects.filter(version=campaign.version).first()
     response = client.get(survey_path(firm_a, token))
-    assert response.status_code == 410 and b"This assessment is closed" in response.content
+    assert response.status_code == 410 and response.context["reason"] == "closed"
+    assert b"This assessment is closed" in response.content
     assert post_answer(client, firm_a, token, item.pk, 3).status_code == 400
     # Past its close date a campaign stops taking answers even before the sweep closes it.
     campaign2, _r, token2 = make_campaign(firm_a, name="Second")
@@ -197,6 +208,7 @@ def test_open_link_lead_and_rate_limit(client, firm_a, settings):
     # Consent is required.
     response = client.post(result, {"email": "lead@example.com", "name": "Lena"})
     assert response.status_code == 400
+    assert response.context["lead_form"].has_error("consent", "required")
     with firm_context(firm_a.firm):
         assert not Respondent.objects.filter(email="lead@example.com").exists()
     response = client.post(result, {"email": "lead@example.com", "name": "Lena", "consent": "on"})
@@ -214,7 +226,8 @@ def test_open_link_lead_and_rate_limit(client, firm_a, settings):
     assert client.post(start).status_code == 302
     assert client.post(start).status_code == 302
     response = client.post(start)
-    assert response.status_code == 429 and b"Too many attempts" in response.content
+    assert response.status_code == 429 and response.context["reason"] == "busy"
+    assert b"Too many attempts" in response.content
     # An unknown open link, or one of another firm, is a friendly 404.
     assert (
         client.get(reverse("assessments:open_link", args=[firm_a.firm.slug, "nope"])).status_code
@@ -264,5 +277,6 @@ def test_odd_form_fields_and_ids_give_no_500(client, firm_a):
 
 
 def test_placeholder_format_specs_are_refused(firm_a):
-    with pytest.raises(Exception, match="without : or !"):
+    with pytest.raises(ValidationError) as exc:
         make_campaign(firm_a, invitation_body_en="Hi {name:d}")
+    assert exc.value.error_dict["invitation_body_en"][0].code == Code.PLACEHOLDER_FORMAT

@@ -1,0 +1,161 @@
+"""Respondent rows from a form or a CSV file: cleaning and parsing only (pure: no database).
+
+`parse_respondent_csv` returns every row cleaned, or raises a `CsvImportError` listing every bad
+row with its line number, so a file is imported whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from accounts.models import Language
+
+from .error_codes import AssessmentsErrorCode as Code
+from .models import RoleLevel
+
+CSV_MAX_BYTES = 1024 * 1024
+CSV_MAX_ROWS = 5000
+
+
+def validate_email_address(email: str) -> None:
+    """Django's email check, with the assessments code on the error."""
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, code=Code.INVALID_EMAIL, params=exc.params) from None
+
+
+def clean_respondent_row(row: dict, default_language: str) -> dict:
+    email = (row.get("email") or "").strip().lower()
+    validate_email_address(email)
+    language = (row.get("language") or "").strip().lower() or default_language
+    if language not in Language.values:
+        raise ValidationError(_("language must be en or sv"), code=Code.INVALID_LANGUAGE)
+    role = (row.get("role_level") or "").strip().lower().replace(" ", "_").replace("-", "_")
+    if role and role not in RoleLevel.values:
+        raise ValidationError(
+            _("role level must be one of: %(choices)s") % {"choices": ", ".join(RoleLevel.values)},
+            code=Code.INVALID_ROLE_LEVEL,
+        )
+    name = (row.get("name") or "").strip()
+    department = (row.get("department") or "").strip()
+    if len(name) > 150:
+        raise ValidationError(_("name is longer than 150 characters"), code=Code.NAME_TOO_LONG)
+    if len(department) > 100:
+        raise ValidationError(
+            _("department is longer than 100 characters"), code=Code.DEPARTMENT_TOO_LONG
+        )
+    return {
+        "email": email,
+        "name": name,
+        "language": language,
+        "role_level": role,
+        "department": department,
+    }
+
+
+class CsvProblem(NamedTuple):
+    """One reason a file cannot be imported; `line` 0 is about the whole file."""
+
+    line: int
+    reason: str
+    code: str
+
+
+class CsvImportError(ValidationError):
+    def __init__(self, problems: list[CsvProblem]):
+        self.problems = problems
+        super().__init__([ValidationError(f"{p.line}: {p.reason}", code=p.code) for p in problems])
+
+
+def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]:
+    """Every row valid, or a CsvImportError listing every bad row with its line number."""
+    if len(content) > CSV_MAX_BYTES:
+        raise CsvImportError(
+            [
+                CsvProblem(
+                    0,
+                    _("The file is larger than 1 MB. Split it into smaller files."),
+                    Code.CSV_TOO_LARGE,
+                )
+            ]
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvImportError(
+            [
+                CsvProblem(
+                    0, _("The file is not UTF-8 text. Save it as CSV UTF-8."), Code.CSV_NOT_UTF8
+                )
+            ]
+        ) from None
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "email" not in headers:
+        raise CsvImportError(
+            [
+                CsvProblem(
+                    1,
+                    _("The first line must name the columns and include “email”."),
+                    Code.CSV_NO_EMAIL_COLUMN,
+                )
+            ]
+        )
+    reader.fieldnames = headers
+    rows, problems = [], []
+    try:
+        _read_rows(reader, rows, problems, default_language)
+    except csv.Error as exc:
+        problems.append(
+            CsvProblem(
+                reader.line_num,
+                _("The file could not be read as CSV (%(error)s).") % {"error": exc},
+                Code.CSV_UNREADABLE,
+            )
+        )
+    if problems:
+        raise CsvImportError(problems)
+    if not rows:
+        raise CsvImportError([CsvProblem(0, _("The file has no rows to import."), Code.CSV_EMPTY)])
+    return rows
+
+
+def _read_rows(reader, rows: list, problems: list, default_language: str) -> None:
+    for row in reader:
+        line = reader.line_num
+        if len(rows) + len(problems) >= CSV_MAX_ROWS:
+            problems.append(
+                CsvProblem(
+                    line,
+                    _("More than %(max)s rows.") % {"max": CSV_MAX_ROWS},
+                    Code.CSV_TOO_MANY_ROWS,
+                )
+            )
+            break
+        if not any((value or "").strip() for key, value in row.items() if key):
+            continue  # blank line
+        if None in row:
+            problems.append(
+                CsvProblem(
+                    line,
+                    _("This row has more columns than the header."),
+                    Code.CSV_TOO_MANY_COLUMNS,
+                )
+            )
+            continue
+        try:
+            rows.append(clean_respondent_row(row, default_language))
+        except ValidationError as exc:
+            code = getattr(exc, "code", None) or Code.CSV_ROW_INVALID
+            problems.append(CsvProblem(line, " ".join(exc.messages), code))

@@ -1,0 +1,249 @@
+"""Reads of campaigns and their respondents (inside the firm's scope), who is due which email,
+and which campaigns have timed work (the one cross-firm read, for the sweep)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.utils import timezone
+
+from accounts.models import ClientOrganisation, Firm
+
+from ..models import Campaign, CampaignStatus, EmailKind, EmailLog, Respondent, RoleLevel, Source
+
+# Follow-up tips go out this many days after completion (follow-up 1, 2, 3).
+FOLLOWUP_DAYS = (2, 7, 14)
+
+
+def clients_for_campaigns(*, firm: Firm) -> QuerySet[ClientOrganisation]:
+    """The clients a new campaign can be for (not archived)."""
+    return ClientOrganisation.objects.filter(archived_at__isnull=True).order_by("name")
+
+
+def campaign_list(*, firm: Firm, client=None) -> QuerySet[Campaign]:
+    qs = Campaign.objects.select_related("client", "version", "version__instrument").annotate(
+        invited=Count("respondents", filter=Q(respondents__source=Source.INVITED)),
+        completed=Count("respondents", filter=Q(respondents__completed_at__isnull=False)),
+    )
+    if client is not None:
+        qs = qs.filter(client=client)
+    return qs.order_by("-created_at")
+
+
+def campaign_get(*, firm: Firm, pk: int) -> Campaign | None:
+    return (
+        Campaign.objects.select_related("client", "version", "version__instrument")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def campaign_stats(*, campaign: Campaign) -> dict:
+    """Response rates overall and by segment, and invitation statuses, in two queries."""
+    base = Respondent.objects.filter(campaign=campaign)
+    totals = base.aggregate(
+        invited=Count("id", filter=Q(source=Source.INVITED)),
+        open_link=Count("id", filter=Q(source=Source.OPEN_LINK, completed_at__isnull=False)),
+        queued=Count(
+            "id", filter=Q(source=Source.INVITED, sent_at__isnull=True, bounced_at__isnull=True)
+        ),
+        sent=Count(
+            "id",
+            filter=Q(
+                sent_at__isnull=False,
+                opened_at__isnull=True,
+                completed_at__isnull=True,
+                bounced_at__isnull=True,
+            ),
+        ),
+        opened=Count(
+            "id",
+            filter=Q(
+                opened_at__isnull=False,
+                started_at__isnull=True,
+                completed_at__isnull=True,
+                bounced_at__isnull=True,
+            ),
+        ),
+        started=Count(
+            "id",
+            filter=Q(started_at__isnull=False, completed_at__isnull=True, bounced_at__isnull=True),
+        ),
+        completed=Count("id", filter=Q(completed_at__isnull=False, source=Source.INVITED)),
+        bounced=Count("id", filter=Q(bounced_at__isnull=False, completed_at__isnull=True)),
+    )
+    labels = dict(RoleLevel.choices)
+    segments = []
+    for row in (
+        base.filter(source=Source.INVITED)
+        .values("role_level")
+        .annotate(invited=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False)))
+        .order_by("role_level")
+    ):
+        segments.append(
+            {
+                "label": labels.get(row["role_level"], "—") if row["role_level"] else "—",
+                "invited": row["invited"],
+                "completed": row["completed"],
+                "rate": _rate(row["completed"], row["invited"]),
+            }
+        )
+    totals["rate"] = _rate(totals["completed"], totals["invited"])
+    totals["segments"] = segments
+    return totals
+
+
+def _rate(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def campaign_respondents(*, campaign: Campaign) -> QuerySet[Respondent]:
+    return Respondent.objects.filter(campaign=campaign, source=Source.INVITED).order_by("email")
+
+
+def campaign_respondent_get(*, campaign: Campaign, pk: int) -> Respondent | None:
+    """One invited respondent of `campaign`."""
+    return campaign_respondents(campaign=campaign).filter(pk=pk).first()
+
+
+def leads(*, firm: Firm) -> QuerySet[Respondent]:
+    return (
+        Respondent.objects.filter(source=Source.OPEN_LINK, consent_at__isnull=False)
+        .exclude(email="")
+        .select_related("campaign", "campaign__client")
+        .order_by("-consent_at")
+    )
+
+
+# --- Who is due which email ---------------------------------------------------------------------
+
+
+def uninvited_ids(*, campaign: Campaign):
+    return (
+        Respondent.objects.filter(
+            campaign=campaign,
+            source=Source.INVITED,
+            sent_at__isnull=True,
+            completed_at__isnull=True,
+            unsubscribed_at__isnull=True,
+        )
+        .exclude(email="")
+        .values_list("id", flat=True)
+        .order_by("id")
+    )
+
+
+def invitation_count(*, respondent: Respondent) -> int:
+    """How many invitations `respondent` has been sent (the next one's sequence number)."""
+    return respondent.emails.filter(kind=EmailKind.INVITATION).count()
+
+
+def reminder_candidates(*, campaign: Campaign, due_only: bool = True):
+    qs = Respondent.objects.filter(
+        campaign=campaign,
+        source=Source.INVITED,
+        sent_at__isnull=False,
+        completed_at__isnull=True,
+        bounced_at__isnull=True,
+        unsubscribed_at__isnull=True,
+        reminders_sent__lt=campaign.max_reminders,
+    )
+    if due_only:
+        # Reminder k is due k intervals after the invitation.
+        interval = Value(
+            timedelta(days=campaign.reminder_interval_days), output_field=DurationField()
+        )
+        due_at = ExpressionWrapper(
+            F("sent_at") + interval * (F("reminders_sent") + 1), output_field=DateTimeField()
+        )
+        qs = qs.annotate(due_at=due_at).filter(due_at__lte=timezone.now())
+    return qs
+
+
+def reminder_recipients(*, campaign: Campaign, due_only: bool = True) -> list[tuple[int, int]]:
+    """(respondent id, reminder number) for everyone waiting for a reminder (due now only, or
+    all of them for "remind now")."""
+    return [
+        (pk, sent + 1)
+        for pk, sent in reminder_candidates(campaign=campaign, due_only=due_only).values_list(
+            "id", "reminders_sent"
+        )
+    ]
+
+
+def campaign_email_recipients(*, campaign: Campaign, kind: str) -> list[tuple[int, int]]:
+    """(respondent id, sequence) of a campaign-wide send: the invitation to everyone not yet
+    invited, or the next reminder to everyone who has not finished."""
+    if kind == EmailKind.INVITATION:
+        return [(pk, 0) for pk in uninvited_ids(campaign=campaign)]
+    return reminder_recipients(campaign=campaign, due_only=False)
+
+
+def followups_due(*, campaign: Campaign) -> list[tuple[int, int]]:
+    """(respondent id, follow-up number) pairs whose time has come."""
+    now = timezone.now()
+    out = []
+    sent = {}
+    for respondent_id, sequence in EmailLog.objects.filter(
+        respondent__campaign=campaign, kind=EmailKind.FOLLOWUP
+    ).values_list("respondent_id", "sequence"):
+        sent[respondent_id] = max(sent.get(respondent_id, 0), sequence)
+    for respondent in (
+        Respondent.objects.filter(
+            campaign=campaign,
+            completed_at__isnull=False,
+            followup_opt_in=True,
+            unsubscribed_at__isnull=True,
+        )
+        .exclude(email="")
+        .only("id", "completed_at")
+    ):
+        nxt = sent.get(respondent.pk, 0) + 1
+        if (
+            nxt <= len(FOLLOWUP_DAYS)
+            and respondent.completed_at + timedelta(days=FOLLOWUP_DAYS[nxt - 1]) <= now
+        ):
+            out.append((respondent.pk, nxt))
+    return out
+
+
+# --- The lifecycle ------------------------------------------------------------------------------
+
+
+def lifecycle_step_due(*, campaign: Campaign, now: datetime) -> str | None:
+    """The status `campaign` is due to move to by the clock: OPEN for a scheduled campaign whose
+    opening time has come, CLOSED for an open one past its close date; None otherwise."""
+    if (
+        campaign.status == CampaignStatus.SCHEDULED
+        and campaign.opens_at
+        and campaign.opens_at <= now
+    ):
+        return CampaignStatus.OPEN
+    if campaign.status == CampaignStatus.OPEN and campaign.closes_at <= now:
+        return CampaignStatus.CLOSED
+    return None
+
+
+def campaigns_with_timed_work() -> list[tuple[int, int]]:
+    """(firm id, campaign id) of every campaign, in every firm, that may have timed work: open
+    or scheduled, or with recent completions that asked for follow-ups. Platform-level: the
+    caller runs it inside `pmo_platform.tenancy.all_firms()` (the sweep); ids only."""
+    recent = timezone.now() - timedelta(days=max(FOLLOWUP_DAYS) + 1)
+    return list(
+        Campaign.objects.filter(
+            Q(status__in=[CampaignStatus.OPEN, CampaignStatus.SCHEDULED])
+            | Q(respondents__completed_at__gte=recent, respondents__followup_opt_in=True)
+        )
+        .values_list("firm_id", "id")
+        .distinct()
+    )

@@ -1,0 +1,123 @@
+"""Writes for instruments, campaigns, respondents and answers (see accounts/services.py for the
+conventions: keyword-only arguments, one transaction, an audit entry, side effects on commit).
+
+One module per concern: `instrument`, `campaigns`, `respondents`, `survey`, `emails`. Every
+public name is importable from `assessments.services` too, including the reads and pure helpers
+that lived here before (`personal_result`, `result_view`, `parse_respondent_csv`, ...)."""
+
+from ..links import respondent_token, survey_url
+from ..respondent_csv import (
+    CSV_MAX_BYTES,
+    CSV_MAX_ROWS,
+    CsvImportError,
+    clean_respondent_row,
+    parse_respondent_csv,
+)
+from ..selectors import (
+    FOLLOWUP_DAYS,
+    advice_for,
+    followups_due,
+    personal_result,
+    reminder_candidates,
+    result_view,
+)
+from .campaigns import (
+    CAMPAIGN_FIELDS,
+    PLACEHOLDERS,
+    campaign_close,
+    campaign_create,
+    campaign_housekeeping,
+    campaign_launch,
+    campaign_update,
+    default_invitation_texts,
+    reminders_send_now,
+    validate_placeholders,
+)
+from .emails import (
+    EMAIL_KINDS,
+    campaign_emails_fan_out,
+    format_deadline,
+    invitation_text,
+    respondent_bounced,
+    respondent_email_retry,
+    respondent_email_send,
+)
+from .instrument import (
+    INSTRUMENT_DIR,
+    advice_update,
+    builtin_instrument_files,
+    dimension_update,
+    editable_counterpart,
+    editable_version,
+    install_builtin_instruments,
+    instrument_copy,
+    instrument_install,
+    item_add,
+    item_remove,
+    item_update,
+)
+from .respondents import respondent_resend, respondents_add, respondents_import_csv
+from .survey import (
+    answer_save,
+    lead_capture,
+    open_link_start,
+    respondent_opened,
+    respondent_set_language,
+    respondent_submit,
+    respondent_unsubscribe,
+)
+
+__all__ = [
+    "CAMPAIGN_FIELDS",
+    "CSV_MAX_BYTES",
+    "CSV_MAX_ROWS",
+    "EMAIL_KINDS",
+    "FOLLOWUP_DAYS",
+    "INSTRUMENT_DIR",
+    "PLACEHOLDERS",
+    "CsvImportError",
+    "advice_for",
+    "advice_update",
+    "answer_save",
+    "builtin_instrument_files",
+    "campaign_close",
+    "campaign_create",
+    "campaign_emails_fan_out",
+    "campaign_housekeeping",
+    "campaign_launch",
+    "campaign_update",
+    "clean_respondent_row",
+    "default_invitation_texts",
+    "dimension_update",
+    "editable_counterpart",
+    "editable_version",
+    "followups_due",
+    "format_deadline",
+    "install_builtin_instruments",
+    "instrument_copy",
+    "instrument_install",
+    "invitation_text",
+    "item_add",
+    "item_remove",
+    "item_update",
+    "lead_capture",
+    "open_link_start",
+    "parse_respondent_csv",
+    "personal_result",
+    "reminder_candidates",
+    "reminders_send_now",
+    "respondent_bounced",
+    "respondent_email_retry",
+    "respondent_email_send",
+    "respondent_opened",
+    "respondent_resend",
+    "respondent_set_language",
+    "respondent_submit",
+    "respondent_token",
+    "respondent_unsubscribe",
+    "respondents_add",
+    "respondents_import_csv",
+    "result_view",
+    "survey_url",
+    "validate_placeholders",
+]

@@ -1,0 +1,311 @@
+"""Every respondent email: what each kind says and who may get it (`EMAIL_KINDS`, one entry per
+kind), sending one at most once (`respondent_email_send`), bounces, and putting sends on the
+outbox (`enqueue_*`: published after the transaction commits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.emails import build_branded_email
+from accounts.models import Firm
+from accounts.selectors import branding_for_firm
+from pmo_platform.claims import claim_once
+from pmo_platform.tasks import enqueue
+
+from .. import selectors
+from ..links import survey_url
+from ..models import Campaign, EmailKind, EmailLog, Respondent, localized
+from ..selectors import FOLLOWUP_DAYS
+
+BATCH_SIZE = 200
+
+
+def format_deadline(campaign: Campaign, language: str) -> str:
+    """The campaign's close date as respondents read it, in `language`."""
+    with translation.override(language):
+        return formats.date_format(timezone.localtime(campaign.closes_at), "DATE_FORMAT")
+
+
+def invitation_text(*, firm: Firm, campaign: Campaign, language: str, name: str) -> tuple[str, str]:
+    """The campaign's invitation subject and text in `language`, placeholders filled."""
+    deadline = format_deadline(campaign, language)
+    with translation.override(language):
+        values = {
+            "name": name or _("colleague"),
+            "client": campaign.client.name,
+            "firm": firm.name,
+            "deadline": deadline,
+        }
+    subject = localized(campaign, "invitation_subject", language).format_map(values)
+    body = localized(campaign, "invitation_body", language).format_map(values)
+    return subject, body
+
+
+# --- The kinds of email -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    context: dict  # added to the common context (respondent, campaign, link, deadline, ...)
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmailKindSpec:
+    template: str
+    # Whether `respondent` (locked, with its campaign) may get number `sequence` of this kind.
+    eligible: Callable[[Respondent, int], bool]
+    # What it says, in `language`; None when there is nothing to say (the claim stays).
+    content: Callable[..., EmailContent | None]
+    # What a sent email changes on the respondent's row.
+    after_send: Callable[[Respondent, int], None] = lambda respondent, sequence: None
+
+
+def _awaiting_answers(respondent: Respondent) -> bool:
+    return (
+        not (respondent.completed_at or respondent.unsubscribed_at)
+        and respondent.campaign.accepts_answers
+    )
+
+
+def _reminder_eligible(respondent: Respondent, sequence: int) -> bool:
+    return (
+        _awaiting_answers(respondent)
+        and respondent.sent_at is not None
+        and respondent.bounced_at is None
+        and sequence == respondent.reminders_sent + 1
+        and sequence <= respondent.campaign.max_reminders
+    )
+
+
+def _followup_eligible(respondent: Respondent, sequence: int) -> bool:
+    return (
+        respondent.completed_at is not None
+        and respondent.followup_opt_in
+        and respondent.unsubscribed_at is None
+        and 1 <= sequence <= len(FOLLOWUP_DAYS)
+    )
+
+
+def _invitation_content(*, firm, respondent, language, sequence) -> EmailContent:
+    subject, body = invitation_text(
+        firm=firm, campaign=respondent.campaign, language=language, name=respondent.name
+    )
+    return EmailContent(subject=subject, context={"body": body})
+
+
+def _reminder_content(*, firm, respondent, language, sequence) -> EmailContent:
+    invitation = _invitation_content(
+        firm=firm, respondent=respondent, language=language, sequence=sequence
+    )
+    with translation.override(language):
+        subject = _("Reminder: %(subject)s") % {"subject": invitation.subject}
+    return EmailContent(subject=subject, context=invitation.context)
+
+
+def _result_content(*, firm, respondent, language, sequence) -> EmailContent:
+    result = selectors.result_view(respondent=respondent, language=language)
+    with translation.override(language):
+        subject = str(gettext_lazy("Your PMO assessment result and tips from %(firm)s")) % {
+            "firm": firm.name
+        }
+    return EmailContent(subject=subject, context={"result": result})
+
+
+def _followup_content(*, firm, respondent, language, sequence) -> EmailContent | None:
+    view = selectors.result_view(respondent=respondent, language=language)
+    all_advice = selectors.advice_for(
+        version_id=respondent.campaign.version_id,
+        result=respondent.result or {},
+        language=language,
+        limit=len(FOLLOWUP_DAYS),
+    )
+    if len(all_advice) < sequence:
+        return None
+    tip = all_advice[sequence - 1]
+    unsubscribe_url = survey_url(respondent, "assessments:unsubscribe")
+    with translation.override(language):
+        subject = _("Tip %(n)s of %(total)s: %(dimension)s") % {
+            "n": sequence,
+            "total": len(FOLLOWUP_DAYS),
+            "dimension": tip["name"],
+        }
+    return EmailContent(
+        subject=subject,
+        context={"tip": tip, "result": view, "unsubscribe_url": unsubscribe_url},
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def _mark_invited(respondent: Respondent, sequence: int) -> None:
+    Respondent.objects.filter(pk=respondent.pk).update(sent_at=timezone.now(), bounced_at=None)
+
+
+def _mark_reminded(respondent: Respondent, sequence: int) -> None:
+    Respondent.objects.filter(pk=respondent.pk).update(reminders_sent=sequence)
+
+
+EMAIL_KINDS: dict[str, EmailKindSpec] = {
+    EmailKind.INVITATION: EmailKindSpec(
+        template="assessments/email/invitation",
+        eligible=lambda respondent, sequence: _awaiting_answers(respondent),
+        content=_invitation_content,
+        after_send=_mark_invited,
+    ),
+    EmailKind.REMINDER: EmailKindSpec(
+        template="assessments/email/invitation",
+        eligible=_reminder_eligible,
+        content=_reminder_content,
+        after_send=_mark_reminded,
+    ),
+    EmailKind.RESULT: EmailKindSpec(
+        template="assessments/email/result",
+        eligible=lambda respondent, sequence: respondent.completed_at is not None,
+        content=_result_content,
+    ),
+    EmailKind.FOLLOWUP: EmailKindSpec(
+        template="assessments/email/followup",
+        eligible=_followup_eligible,
+        content=_followup_content,
+    ),
+}
+
+
+# --- Sending ------------------------------------------------------------------------------------
+
+
+def respondent_email_send(*, firm: Firm, respondent_id: int, kind: str, sequence: int) -> bool:
+    """Send one respondent email at most once (run by the worker, one transaction per email).
+
+    The claim row is inserted in the transaction that sends: a concurrent duplicate waits on the
+    unique index and then finds it taken; a failed send rolls the claim back for the retry."""
+    respondent = (
+        Respondent.objects.select_for_update(of=("self",))
+        .select_related("campaign", "campaign__client")
+        .filter(pk=respondent_id)
+        .first()
+    )
+    spec = EMAIL_KINDS.get(kind)
+    if (
+        respondent is None
+        or not respondent.email
+        or spec is None
+        or not spec.eligible(respondent, sequence)
+    ):
+        return False
+    if not claim_once(
+        EmailLog, firm=respondent.firm, respondent=respondent, kind=kind, sequence=sequence
+    ):
+        return False
+    message = _build_email(firm=firm, respondent=respondent, kind=kind, sequence=sequence)
+    if message is None:
+        # Nothing to send (for example a follow-up with no weak dimension left to write about):
+        # the claim stays, so the sweep moves on instead of trying again every few minutes.
+        return False
+    message.send()
+    spec.after_send(respondent, sequence)
+    return True
+
+
+def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int):
+    campaign = respondent.campaign
+    language = respondent.language or campaign.default_language
+    branding = branding_for_firm(firm=firm)
+    context = {
+        "respondent": respondent,
+        "campaign": campaign,
+        "link": survey_url(respondent),
+        "deadline": format_deadline(campaign, language),
+        "kind": kind,
+        "sequence": sequence,
+    }
+    spec = EMAIL_KINDS[kind]
+    content = spec.content(firm=firm, respondent=respondent, language=language, sequence=sequence)
+    if content is None:
+        return None
+    message = build_branded_email(
+        firm=firm,
+        branding=branding,
+        to=respondent.email,
+        language=language,
+        subject=content.subject,
+        template=spec.template,
+        context=context | content.context,
+    )
+    message.extra_headers["X-PMO-Respondent"] = str(respondent.pk)
+    # Read back by email providers' tracking webhooks (django-anymail) to mark bounces.
+    message.metadata = {"firm_id": firm.pk, "respondent_id": respondent.pk, "kind": kind}
+    message.tags = [f"pmo-{kind}"]
+    message.extra_headers.update(content.headers)
+    return message
+
+
+@transaction.atomic
+def respondent_bounced(*, firm: Firm, respondent_id: int, recipient: str) -> None:
+    """Mark a bounce, only when the event is about that respondent's own address."""
+    if not recipient:
+        return
+    Respondent.objects.filter(
+        pk=respondent_id, email__iexact=recipient.strip(), bounced_at__isnull=True
+    ).update(bounced_at=timezone.now())
+
+
+# --- The outbox ---------------------------------------------------------------------------------
+
+
+def enqueue_respondent_email(
+    *, firm: Firm, respondent_id: int, kind: str, sequence: int, countdown: int = 0
+) -> None:
+    from ..tasks import send_respondent_email
+
+    enqueue(
+        send_respondent_email,
+        _countdown=countdown,
+        firm_id=firm.pk,
+        respondent_id=respondent_id,
+        kind=kind,
+        sequence=sequence,
+    )
+
+
+@transaction.atomic
+def respondent_email_retry(*, firm: Firm, respondent_id: int, kind: str, sequence: int) -> None:
+    """A batch's email that failed to send: try it again on its own in a minute."""
+    enqueue_respondent_email(
+        firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence, countdown=60
+    )
+
+
+def enqueue_campaign_emails(*, firm: Firm, campaign: Campaign, kind: str) -> None:
+    from ..tasks import send_campaign_emails
+
+    enqueue(send_campaign_emails, firm_id=firm.pk, campaign_id=campaign.pk, kind=kind)
+
+
+def enqueue_email_batch(*, firm: Firm, kind: str, items: list[tuple[int, int]]) -> None:
+    """One batch task for (respondent id, sequence) pairs; nothing when there are none."""
+    from ..tasks import send_email_batch
+
+    if items:
+        enqueue(send_email_batch, firm_id=firm.pk, kind=kind, items=[list(i) for i in items])
+
+
+@transaction.atomic
+def campaign_emails_fan_out(*, firm: Firm, campaign: Campaign, kind: str) -> int:
+    """A campaign's invitations or reminders, as batch tasks of BATCH_SIZE each."""
+    if not campaign.is_open:
+        return 0
+    items = selectors.campaign_email_recipients(campaign=campaign, kind=kind)
+    for start in range(0, len(items), BATCH_SIZE):
+        enqueue_email_batch(firm=firm, kind=kind, items=items[start : start + BATCH_SIZE])
+    return len(items)

@@ -1,0 +1,224 @@
+"""Writes of the respondent's side: opening the link, saving answers as they are given,
+submitting (the personal result), the open "take the test" link and its leads, the survey
+language and unsubscribing from follow-ups."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import Firm, Language
+from accounts.services import audit
+
+from .. import selectors
+from ..error_codes import AssessmentsErrorCode as Code
+from ..links import respondent_token
+from ..models import Answer, Campaign, EmailKind, InstrumentVersion, Respondent, Source
+from ..respondent_csv import validate_email_address
+from ..signals import response_completed
+from .emails import enqueue_respondent_email
+from .respondents import new_respondent
+
+
+def _already_submitted() -> ValidationError:
+    return ValidationError(
+        _("Your answers have already been submitted."), code=Code.ALREADY_SUBMITTED
+    )
+
+
+def _closed() -> ValidationError:
+    return ValidationError(_("This assessment is closed."), code=Code.ASSESSMENT_CLOSED)
+
+
+def invalid_answer() -> ValidationError:
+    """The error for an answer off the scale (also raised by the survey views' parsing)."""
+    return ValidationError(
+        {
+            "value": ValidationError(
+                _("Choose one of the five answers or “don't know”."), code=Code.INVALID_ANSWER
+            )
+        }
+    )
+
+
+def _check_answering(respondent: Respondent) -> None:
+    if respondent.completed_at is not None:
+        raise _already_submitted()
+    if not respondent.campaign.accepts_answers:
+        raise _closed()
+
+
+@transaction.atomic
+def respondent_opened(*, respondent: Respondent) -> None:
+    Respondent.objects.filter(pk=respondent.pk, opened_at__isnull=True).update(
+        opened_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def answer_save(*, firm: Firm, respondent: Respondent, item_id: int, value: int | None) -> Answer:
+    """Save one answer as it is given; `None` is "don't know"."""
+    campaign = respondent.campaign
+    _check_answering(respondent)
+    if value is not None and not 1 <= value <= 5:
+        raise invalid_answer()
+    if not selectors.item_in_version(item_id=item_id, version_id=campaign.version_id):
+        raise ValidationError(
+            {
+                "item": ValidationError(
+                    _("This question is not part of the assessment."),
+                    code=Code.ITEM_NOT_IN_ASSESSMENT,
+                )
+            }
+        )
+    answer, _created = Answer.objects.update_or_create(
+        firm=firm, respondent=respondent, item_id=item_id, defaults={"value": value}
+    )
+    now = timezone.now()
+    Respondent.objects.filter(pk=respondent.pk, started_at__isnull=True).update(started_at=now)
+    InstrumentVersion.objects.filter(pk=campaign.version_id, frozen_at__isnull=True).update(
+        frozen_at=now
+    )
+    return answer
+
+
+@transaction.atomic
+def respondent_submit(*, firm: Firm, respondent: Respondent, followup_opt_in: bool = False) -> dict:
+    campaign = respondent.campaign
+    _check_answering(respondent)
+    unanswered = selectors.unanswered_count(respondent=respondent)
+    if unanswered:
+        raise ValidationError(
+            ngettext(
+                "Please answer the last statement (“don't know” is an answer too).",
+                "Please answer the remaining %(count)s statements (“don't know” is an answer too).",
+                unanswered,
+            ),
+            code=Code.ANSWERS_MISSING,
+            params={"count": unanswered},
+        )
+    result = selectors.personal_result(respondent=respondent)
+    claimed = Respondent.objects.filter(pk=respondent.pk, completed_at__isnull=True).update(
+        completed_at=timezone.now(), result=result, followup_opt_in=followup_opt_in
+    )
+    if not claimed:
+        raise _already_submitted()
+    respondent.refresh_from_db()
+    if respondent.email:
+        _enqueue_result_email(firm=firm, respondent=respondent)
+    response_completed.send(sender=Campaign, firm=firm, campaign=campaign)
+    return result
+
+
+def _enqueue_result_email(*, firm: Firm, respondent: Respondent) -> None:
+    enqueue_respondent_email(
+        firm=firm, respondent_id=respondent.pk, kind=EmailKind.RESULT, sequence=0
+    )
+
+
+@transaction.atomic
+def open_link_start(*, firm: Firm, campaign: Campaign, language: str) -> tuple[Respondent, str]:
+    if not campaign.open_link_token or not campaign.accepts_answers:
+        raise _closed()
+    respondent = new_respondent(
+        firm=firm,
+        campaign=campaign,
+        language=language,
+        source=Source.OPEN_LINK,
+        opened_at=timezone.now(),
+    )
+    respondent.save()
+    return respondent, respondent_token(respondent)
+
+
+def _email_already_used() -> ValidationError:
+    return ValidationError(
+        {
+            "email": ValidationError(
+                _("This address has already received results for this test."),
+                code=Code.EMAIL_ALREADY_USED,
+            )
+        }
+    )
+
+
+def _results_already_sent() -> ValidationError:
+    return ValidationError(
+        _("Your results have already been sent."), code=Code.RESULTS_ALREADY_SENT
+    )
+
+
+@transaction.atomic
+def lead_capture(
+    *,
+    firm: Firm,
+    respondent: Respondent,
+    email: str,
+    name: str,
+    consent: bool,
+    followup_opt_in: bool,
+) -> None:
+    """An open-link test-taker leaves an email (with consent) to get the results and tips."""
+    if respondent.source != Source.OPEN_LINK or respondent.completed_at is None:
+        raise ValidationError(_("Finish the assessment first."), code=Code.NOT_FINISHED)
+    if respondent.email:
+        raise _results_already_sent()
+    if not consent:
+        raise ValidationError(
+            {
+                "consent": ValidationError(
+                    _("We need your consent to email you the results."),
+                    code=Code.CONSENT_REQUIRED,
+                )
+            }
+        )
+    email = email.strip().lower()
+    validate_email_address(email)
+    if selectors.campaign_has_email(campaign=respondent.campaign, email=email):
+        # The same person took the open test before: keep the earlier answers' row unique.
+        raise _email_already_used()
+    try:
+        with transaction.atomic():
+            claimed = Respondent.objects.filter(pk=respondent.pk, email="").update(
+                email=email,
+                name=name.strip()[:150],
+                consent_at=timezone.now(),
+                followup_opt_in=followup_opt_in,
+            )
+    except IntegrityError:
+        raise _email_already_used() from None
+    if not claimed:  # a second submission of the same form
+        raise _results_already_sent()
+    respondent.refresh_from_db()
+    audit(
+        firm=firm,
+        actor=None,
+        action="lead.captured",
+        target=respondent,
+        campaign_id=respondent.campaign_id,
+    )
+    _enqueue_result_email(firm=firm, respondent=respondent)
+
+
+@transaction.atomic
+def respondent_set_language(*, respondent: Respondent, language: str) -> None:
+    if language not in Language.values:
+        raise ValidationError(
+            {
+                "language": ValidationError(
+                    _("Choose English or Swedish."), code=Code.INVALID_LANGUAGE
+                )
+            }
+        )
+    Respondent.objects.filter(pk=respondent.pk).update(language=language)
+    respondent.language = language
+
+
+@transaction.atomic
+def respondent_unsubscribe(*, respondent: Respondent) -> None:
+    Respondent.objects.filter(pk=respondent.pk, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=timezone.now(), followup_opt_in=False
+    )

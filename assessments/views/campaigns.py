@@ -1,0 +1,274 @@
+"""The firm's campaign pages: the list, create and edit, the campaign page with its live figures,
+launch, close and remind, respondents (one by form, many by CSV, an invitation again), leads."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Language
+from accounts.permissions import firm_staff
+from accounts.selectors import branding_for_firm
+from pmo_platform.forms import add_service_errors
+
+from .. import selectors, services
+from ..access import access_campaign, access_respondent, client_filter, parse_id
+from ..forms import CampaignForm, RespondentCsvForm, RespondentForm
+from ..models import CampaignStatus
+from ..respondent_csv import CsvImportError, clean_respondent_row
+
+
+def _campaign_form(request, data=None, initial=None):
+    return CampaignForm(
+        data,
+        initial=initial,
+        clients=selectors.clients_for_campaigns(firm=request.firm),
+        versions=selectors.versions_for_campaigns(firm=request.firm),
+    )
+
+
+def _to_detail(firm_slug, campaign):
+    return redirect("assessments:campaign_detail", firm_slug=firm_slug, campaign_id=campaign.pk)
+
+
+@firm_staff
+def campaign_list(request, firm_slug):
+    client = client_filter(request.firm_access, request.GET.get("client", ""))
+    return render(
+        request,
+        "assessments/campaign_list.html",
+        {"campaigns": selectors.campaign_list(firm=request.firm, client=client), "client": client},
+    )
+
+
+@firm_staff
+def campaign_create(request, firm_slug):
+    branding = branding_for_firm(firm=request.firm)
+    initial = {
+        "default_language": branding.default_language,
+        "closes_at": timezone.localtime() + timezone.timedelta(days=14),
+        "version": selectors.versions_for_campaigns(firm=request.firm).first(),
+        "anonymous": True,
+        **services.default_invitation_texts(),
+    }
+    client_id = parse_id(request.GET.get("client", ""))
+    if client_id is not None:
+        initial["client"] = client_id
+    form = _campaign_form(request, request.POST or None, initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            campaign = services.campaign_create(firm=request.firm, actor=request.user, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Campaign created. Add respondents, then open it."))
+            return _to_detail(firm_slug, campaign)
+    return render(request, "assessments/campaign_form.html", {"form": form, "campaign": None})
+
+
+@firm_staff
+def campaign_edit(request, firm_slug, campaign_id):
+    campaign = access_campaign(request.firm_access, campaign_id)
+    initial = {field: getattr(campaign, field) for field in services.CAMPAIGN_FIELDS}
+    initial |= {
+        "client": campaign.client_id,
+        "version": campaign.version_id,
+        "open_link": bool(campaign.open_link_token),
+    }
+    form = _campaign_form(request, request.POST or None, initial)
+    form.fields["client"].disabled = True
+    form.fields["version"].disabled = campaign.status != CampaignStatus.DRAFT
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "client"}
+        try:
+            services.campaign_update(
+                firm=request.firm, actor=request.user, campaign=campaign, **data
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return _to_detail(firm_slug, campaign)
+    return render(request, "assessments/campaign_form.html", {"form": form, "campaign": campaign})
+
+
+def _preview(campaign, firm):
+    """The invitation as respondents will read it, in both languages."""
+    previews = []
+    for language, label in Language.choices:
+        subject, body = services.invitation_text(
+            firm=firm, campaign=campaign, language=language, name="Alex Andersson"
+        )
+        previews.append({"language": str(label), "subject": subject, "body": body})
+    return previews
+
+
+def _detail_context(request, campaign, **extra):
+    firm = request.firm
+    context = {
+        "campaign": campaign,
+        "stats": selectors.campaign_stats(campaign=campaign),
+        "respondents": selectors.campaign_respondents(campaign=campaign)[:500],
+        "respondent_form": RespondentForm(initial={"language": campaign.default_language}),
+        "csv_form": RespondentCsvForm(),
+        "previews": _preview(campaign, firm),
+        "open_link": (
+            settings.SITE_URL
+            + reverse(
+                "assessments:open_link",
+                kwargs={"firm_slug": firm.slug, "token": campaign.open_link_token},
+            )
+            if campaign.open_link_token
+            else ""
+        ),
+    }
+    context.update(extra)
+    return context
+
+
+@firm_staff
+def campaign_detail(request, firm_slug, campaign_id):
+    campaign = access_campaign(request.firm_access, campaign_id)
+    return render(request, "assessments/campaign_detail.html", _detail_context(request, campaign))
+
+
+@firm_staff
+def campaign_stats(request, firm_slug, campaign_id):
+    """Live response rates for the campaign page (polled)."""
+    campaign = access_campaign(request.firm_access, campaign_id)
+    stats = selectors.campaign_stats(campaign=campaign)
+    return JsonResponse({**stats, "status": campaign.status})
+
+
+def _action(request, firm_slug, campaign_id, service, success):
+    campaign = access_campaign(request.firm_access, campaign_id)
+    try:
+        service(firm=request.firm, actor=request.user, campaign=campaign)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return _to_detail(firm_slug, campaign)
+
+
+@require_POST
+@firm_staff
+def campaign_launch(request, firm_slug, campaign_id):
+    return _action(
+        request,
+        firm_slug,
+        campaign_id,
+        services.campaign_launch,
+        _("The campaign is open; invitations are on their way."),
+    )
+
+
+@require_POST
+@firm_staff
+def campaign_close(request, firm_slug, campaign_id):
+    return _action(
+        request, firm_slug, campaign_id, services.campaign_close, _("The campaign is closed.")
+    )
+
+
+@require_POST
+@firm_staff
+def campaign_remind(request, firm_slug, campaign_id):
+    return _action(
+        request,
+        firm_slug,
+        campaign_id,
+        services.reminders_send_now,
+        _("Reminders are on their way to everyone who has not finished."),
+    )
+
+
+@require_POST
+@firm_staff
+def respondent_add(request, firm_slug, campaign_id):
+    campaign = access_campaign(request.firm_access, campaign_id)
+    form = RespondentForm(request.POST)
+    if form.is_valid():
+        try:
+            row = clean_respondent_row(form.cleaned_data, campaign.default_language)
+            result = services.respondents_add(
+                firm=request.firm, actor=request.user, campaign=campaign, rows=[row]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if result["created"]:
+                messages.success(request, _("%(email)s added.") % {"email": row["email"]})
+            else:
+                messages.success(request, _("%(email)s updated.") % {"email": row["email"]})
+            return _to_detail(firm_slug, campaign)
+    return render(
+        request,
+        "assessments/campaign_detail.html",
+        _detail_context(request, campaign, respondent_form=form),
+        status=400,
+    )
+
+
+@require_POST
+@firm_staff
+def respondents_import(request, firm_slug, campaign_id):
+    campaign = access_campaign(request.firm_access, campaign_id)
+    form = RespondentCsvForm(request.POST, request.FILES)
+    problems = []
+    if form.is_valid():
+        try:
+            result = services.respondents_import_csv(
+                firm=request.firm,
+                actor=request.user,
+                campaign=campaign,
+                content=form.cleaned_data["file"],
+            )
+        except CsvImportError as exc:
+            problems = exc.problems
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Imported: %(created)s new, %(updated)s updated.") % result,
+            )
+            return _to_detail(firm_slug, campaign)
+    return render(
+        request,
+        "assessments/campaign_detail.html",
+        _detail_context(request, campaign, csv_form=form, csv_problems=problems),
+        status=400,
+    )
+
+
+@require_POST
+@firm_staff
+def respondent_resend(request, firm_slug, campaign_id, respondent_id):
+    campaign = access_campaign(request.firm_access, campaign_id)
+    respondent = access_respondent(request.firm_access, campaign, respondent_id)
+    try:
+        services.respondent_resend(firm=request.firm, actor=request.user, respondent=respondent)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("The invitation has been sent again to %(email)s.") % {"email": respondent.email},
+        )
+    return _to_detail(firm_slug, campaign)
+
+
+@firm_staff
+def leads(request, firm_slug):
+    return render(
+        request, "assessments/leads.html", {"leads": selectors.leads(firm=request.firm)[:500]}
+    )

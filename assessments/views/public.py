@@ -1,0 +1,264 @@
+"""The respondent's pages (every `@firm_public` view): the survey with its autosave, the language
+switch, the result (and the open-link lead form), the open "take the test" link, unsubscribe.
+
+No account: the personal token in the URL is the credential. An unknown token gets the friendly
+"this link is not valid" page (`UnknownLink` from the access helpers)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from accounts.models import Language
+from pmo_platform.forms import add_service_errors
+from pmo_platform.tenancy import firm_public
+
+from .. import selectors, services
+from ..access import (
+    UnknownLink,
+    access_campaign_by_open_token,
+    access_respondent_by_token,
+    parse_id,
+)
+from ..forms import LeadForm
+from ..models import Source, localized
+from ..services.survey import invalid_answer
+
+
+def _message(request, reason, status=200, **context):
+    return render(
+        request, "assessments/survey_message.html", {"reason": reason, **context}, status=status
+    )
+
+
+def _on_unknown_link(respond):
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except UnknownLink:
+                return respond(request)
+
+        return wrapper
+
+    return decorator
+
+
+link_page = _on_unknown_link(lambda request: _message(request, "unknown", status=404))
+link_json = _on_unknown_link(lambda request: JsonResponse({"error": "not found"}, status=404))
+
+
+def _error_codes(exc: ValidationError) -> list[str]:
+    errors = (
+        [e for field_errors in exc.error_dict.values() for e in field_errors]
+        if hasattr(exc, "error_dict")
+        else exc.error_list
+    )
+    return [e.code for e in errors]
+
+
+def _survey_language(request, respondent):
+    language = respondent.language or respondent.campaign.default_language
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return language
+
+
+@firm_public
+@link_page
+def survey(request, firm_slug, token):
+    respondent = access_respondent_by_token(request.firm, token)
+    language = _survey_language(request, respondent)
+    if respondent.completed_at is not None:
+        return redirect("assessments:survey_result", firm_slug=firm_slug, token=token)
+    campaign = respondent.campaign
+    if not campaign.accepts_answers:
+        return _message(request, "closed", status=410, campaign=campaign)
+    services.respondent_opened(respondent=respondent)
+    error = error_codes = None
+    if request.method == "POST":
+        # Without JavaScript the whole form arrives here; with it, answers were already saved.
+        try:
+            _save_posted_answers(request, respondent)
+            if "submit" in request.POST:
+                services.respondent_submit(
+                    firm=request.firm,
+                    respondent=respondent,
+                    followup_opt_in=request.POST.get("followup_opt_in") == "on",
+                )
+                return redirect("assessments:survey_result", firm_slug=firm_slug, token=token)
+        except ValidationError as exc:
+            error, error_codes = " ".join(exc.messages), _error_codes(exc)
+        else:
+            return redirect("assessments:survey", firm_slug=firm_slug, token=token)
+    return render(
+        request,
+        "assessments/survey.html",
+        {
+            "respondent": respondent,
+            "campaign": campaign,
+            "token": token,
+            **selectors.survey_page(respondent=respondent, language=language),
+            "error": error,
+            "error_codes": error_codes,
+            "survey_language": language,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _parse_value(raw: str):
+    if raw == "dk":
+        return None
+    value = parse_id(raw)
+    if value is not None:
+        return value
+    raise invalid_answer()
+
+
+def _save_posted_answers(request, respondent):
+    for key, raw in request.POST.items():
+        item_id = parse_id(key[5:]) if key.startswith("item-") else None
+        if item_id is not None:
+            services.answer_save(
+                firm=request.firm, respondent=respondent, item_id=item_id, value=_parse_value(raw)
+            )
+
+
+@require_POST
+@firm_public
+@link_json
+def survey_answer(request, firm_slug, token):
+    """Autosave of one answer (JSON), so a reload or a lost connection loses nothing."""
+    respondent = access_respondent_by_token(request.firm, token)
+    _survey_language(request, respondent)
+    try:
+        payload = json.loads(request.body or b"{}")
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+        item_id = int(payload.get("item"))
+        value = _parse_value(str(payload.get("value", "")))
+        services.answer_save(firm=request.firm, respondent=respondent, item_id=item_id, value=value)
+    except (ValueError, TypeError):
+        return JsonResponse({"error": _("That answer could not be read.")}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    answered = selectors.answer_count(respondent=respondent)
+    return JsonResponse({"saved": True, "answered": answered})
+
+
+@require_POST
+@firm_public
+@link_page
+def survey_language(request, firm_slug, token):
+    respondent = access_respondent_by_token(request.firm, token)
+    with contextlib.suppress(ValidationError):  # an unknown language keeps the current one
+        services.respondent_set_language(
+            respondent=respondent, language=request.POST.get("language", "")
+        )
+    target = "assessments:survey_result" if respondent.completed_at else "assessments:survey"
+    return redirect(target, firm_slug=firm_slug, token=token)
+
+
+@firm_public
+@link_page
+def survey_result(request, firm_slug, token):
+    respondent = access_respondent_by_token(request.firm, token)
+    language = _survey_language(request, respondent)
+    if respondent.completed_at is None:
+        return redirect("assessments:survey", firm_slug=firm_slug, token=token)
+    lead_form = None
+    if respondent.source == Source.OPEN_LINK and not respondent.email:
+        lead_form = LeadForm(request.POST or None, firm_name=request.firm.name)
+        if request.method == "POST" and lead_form.is_valid():
+            try:
+                services.lead_capture(
+                    firm=request.firm, respondent=respondent, **lead_form.cleaned_data
+                )
+            except ValidationError as exc:
+                add_service_errors(lead_form, exc)
+            else:
+                messages.success(
+                    request, _("Your results and tips are on their way to your inbox.")
+                )
+                return redirect("assessments:survey_result", firm_slug=firm_slug, token=token)
+    return render(
+        request,
+        "assessments/result.html",
+        {
+            "respondent": respondent,
+            "campaign": respondent.campaign,
+            "result": selectors.result_view(respondent=respondent, language=language),
+            "lead_form": lead_form,
+            "token": token,
+            "survey_language": language,
+        },
+        status=400 if lead_form is not None and lead_form.errors else 200,
+    )
+
+
+def _visitor_language(campaign) -> str:
+    language = translation.get_language()[:2] if translation.get_language() else "en"
+    return language if language in Language.values else campaign.default_language
+
+
+@firm_public
+@link_page
+def open_link(request, firm_slug, token):
+    """A firm's public "take the test" page."""
+    campaign = access_campaign_by_open_token(request.firm, token)
+    if not campaign.accepts_answers:
+        return _message(request, "closed", status=410, campaign=campaign)
+    language = _visitor_language(campaign)
+    if request.method == "POST":
+        if is_ratelimited(
+            request,
+            group="open-link",
+            key="ip",
+            rate=settings.OPEN_LINK_RATE,
+            method="POST",
+            increment=True,
+        ):
+            return _message(request, "busy", status=429)
+        try:
+            _respondent, respondent_token = services.open_link_start(
+                firm=request.firm, campaign=campaign, language=language
+            )
+        except ValidationError:
+            return _message(request, "closed", status=410, campaign=campaign)
+        return redirect("assessments:survey", firm_slug=firm_slug, token=respondent_token)
+    version = campaign.version
+    return render(
+        request,
+        "assessments/open_link.html",
+        {
+            "campaign": campaign,
+            "description": localized(version, "description", language),
+            "name": localized(version.instrument, "name", language),
+        },
+    )
+
+
+@csrf_exempt  # mail clients post "List-Unsubscribe=One-Click"; the token is the credential
+@firm_public
+@link_page
+def unsubscribe(request, firm_slug, token):
+    respondent = access_respondent_by_token(request.firm, token)
+    _survey_language(request, respondent)
+    if request.method == "POST":
+        services.respondent_unsubscribe(respondent=respondent)
+        return _message(request, "unsubscribed")
+    return render(request, "assessments/unsubscribe.html", {"respondent": respondent})
