@@ -1,11 +1,11 @@
 """Access helpers (Zulip's `access_stream_by_id` style): one place per kind of object that turns
 an id from a URL or a request into the object the current user may act on.
 
-Each helper parses the id (a URL string or an int; anything but 1-12 ASCII digits is refused),
-fetches inside the active firm scope, and raises `Http404` for missing and forbidden alike, so
-a page never tells another firm's object from one that does not exist. `access` is the
-request's `accounts.selectors.FirmAccess`. Views and the coming API views use these; neither
-queries nor checks for None themselves.
+Each helper parses the id (`pmo_platform.access.parse_id`: a positive 64-bit integer from a URL
+string or an int; anything else is refused), fetches inside the active firm scope, and raises
+`Http404` for missing and forbidden alike, so a page never tells another firm's object from one
+that does not exist. `access` is the request's `accounts.selectors.FirmAccess`. Views and the
+coming API views use these; neither queries nor checks for None themselves.
 
 The respondent's pages have no account: their token is the credential. `access_respondent_by_
 token` and `access_campaign_by_open_token` raise `UnknownLink` (an Http404), which the public
@@ -13,39 +13,18 @@ views turn into the friendly "this link is not valid" page."""
 
 from __future__ import annotations
 
-import re
-
 from django.http import Http404
 
 from accounts.models import ClientOrganisation, Firm
 from accounts.selectors import FirmAccess, client_get
+from pmo_platform.access import id_or_none, parse_id
 
 from . import selectors
 from .models import Advice, Campaign, Dimension, InstrumentVersion, Item, Respondent
 
-_ID = re.compile(r"[0-9]{1,12}")
-
 
 class UnknownLink(Http404):
     """A respondent or open-link token that leads nowhere (missing, tampered, another firm's)."""
-
-
-def parse_id(value) -> int | None:
-    """The id in `value` (an int, or a string of ASCII digits of sane length), else None.
-
-    str.isdigit() would also accept "²", which int() refuses; twelve digits keep it in range."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value if 0 <= value < 10**12 else None
-    if isinstance(value, str) and _ID.fullmatch(value):
-        return int(value)
-    return None
-
-
-def _id_or_404(value) -> int:
-    pk = parse_id(value)
-    if pk is None:
-        raise Http404
-    return pk
 
 
 def _require_staff(access: FirmAccess) -> None:
@@ -63,7 +42,7 @@ def _found(obj, access: FirmAccess):
 
 
 def _access(access: FirmAccess, value, get):
-    pk = _id_or_404(value)
+    pk = parse_id(value)
     _require_staff(access)
     return _found(get(firm=access.firm, pk=pk), access)
 
@@ -90,7 +69,7 @@ def access_advice(access: FirmAccess, advice_id) -> Advice:
 
 def access_respondent(access: FirmAccess, campaign: Campaign, respondent_id) -> Respondent:
     """An invited respondent of `campaign` (which the caller got from `access_campaign`)."""
-    pk = _id_or_404(respondent_id)
+    pk = parse_id(respondent_id)
     _require_staff(access)
     return _found(selectors.campaign_respondent_get(campaign=campaign, pk=pk), access)
 
@@ -98,10 +77,8 @@ def access_respondent(access: FirmAccess, campaign: Campaign, respondent_id) -> 
 def client_filter(access: FirmAccess, client_id) -> ClientOrganisation | None:
     """The client a list is narrowed to (`?client=`): None when the id is absent, malformed or
     not one of the firm's clients, so the list shows everything instead."""
-    pk = parse_id(client_id)
-    if pk is None:
-        return None
-    return client_get(firm=access.firm, pk=pk)
+    pk = id_or_none(client_id)
+    return None if pk is None else client_get(firm=access.firm, pk=pk)
 
 
 def access_respondent_by_token(firm: Firm, token: str) -> Respondent:

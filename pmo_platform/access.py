@@ -32,13 +32,18 @@ def parse_id(value) -> int:
     return number
 
 
-def is_id(value) -> bool:
-    """True when `value` is a well-formed id (for optional filters such as `?client=`)."""
+def id_or_none(value) -> int | None:
+    """The id in `value`, or None when it is not a well-formed id (optional filters such as
+    `?client=`, keys of posted forms)."""
     try:
-        parse_id(value)
+        return parse_id(value)
     except Http404:
-        return False
-    return True
+        return None
+
+
+def is_id(value) -> bool:
+    """True when `value` is a well-formed id."""
+    return id_or_none(value) is not None
 
 
 def found_or_404(obj):

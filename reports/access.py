@@ -7,14 +7,11 @@ checks the viewer's access and fetches inside the active firm scope. `access` is
 
 from __future__ import annotations
 
-from django.http import Http404
-
 from accounts.access import access_client_for_viewer
 from accounts.models import ClientOrganisation
-from accounts.permissions import STAFF
 from accounts.selectors import FirmAccess
+from assessments.access import access_campaign
 from assessments.models import Campaign
-from assessments.selectors import campaign_get
 from pmo_platform.access import found_or_404, parse_id
 
 from . import selectors
@@ -23,10 +20,7 @@ from .models import Report
 
 def access_campaign_report(access: FirmAccess, campaign_id: int | str) -> Campaign:
     """A campaign of the firm, for its staff (the consultant's report page and rebuild)."""
-    pk = parse_id(campaign_id)
-    if access.role not in STAFF:
-        raise Http404
-    return found_or_404(campaign_get(firm=access.firm, pk=pk))
+    return access_campaign(access, campaign_id)
 
 
 def access_portal_report(

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from accounts.models import Language
 from accounts.permissions import firm_staff
 from accounts.selectors import branding_for_firm
+from pmo_platform.access import id_or_none
 from pmo_platform.forms import add_service_errors
 
 from .. import selectors, services
-from ..access import access_campaign, access_respondent, client_filter, parse_id
+from ..access import access_campaign, access_respondent, client_filter
 from ..forms import CampaignForm, RespondentCsvForm, RespondentForm
 from ..models import CampaignStatus
 from ..respondent_csv import CsvImportError, clean_respondent_row
@@ -58,7 +59,7 @@ def campaign_create(request, firm_slug):
         "anonymous": True,
         **services.default_invitation_texts(),
     }
-    client_id = parse_id(request.GET.get("client", ""))
+    client_id = id_or_none(request.GET.get("client", ""))
     if client_id is not None:
         initial["client"] = client_id
     form = _campaign_form(request, request.POST or None, initial)

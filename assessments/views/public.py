@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from accounts.models import Language
+from pmo_platform.access import id_or_none
 from pmo_platform.forms import add_service_errors
 from pmo_platform.tenancy import firm_public
 
@@ -30,7 +31,6 @@ from ..access import (
     UnknownLink,
     access_campaign_by_open_token,
     access_respondent_by_token,
-    parse_id,
 )
 from ..forms import LeadForm
 from ..models import Source, localized
@@ -123,7 +123,7 @@ def survey(request, firm_slug, token):
 def _parse_value(raw: str):
     if raw == "dk":
         return None
-    value = parse_id(raw)
+    value = id_or_none(raw)
     if value is not None:
         return value
     raise invalid_answer()
@@ -131,7 +131,7 @@ def _parse_value(raw: str):
 
 def _save_posted_answers(request, respondent):
     for key, raw in request.POST.items():
-        item_id = parse_id(key[5:]) if key.startswith("item-") else None
+        item_id = id_or_none(key[5:]) if key.startswith("item-") else None
         if item_id is not None:
             services.answer_save(
                 firm=request.firm, respondent=respondent, item_id=item_id, value=_parse_value(raw)
