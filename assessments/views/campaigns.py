@@ -17,7 +17,7 @@ from accounts.models import Language
 from accounts.permissions import firm_staff
 from accounts.selectors import branding_for_firm
 from pmo_platform.access import id_or_none
-from pmo_platform.forms import add_service_errors
+from pmo_platform.forms import add_service_errors, perform
 
 from .. import selectors, services
 from ..access import access_campaign, access_respondent, client_filter
@@ -151,12 +151,11 @@ def campaign_stats(request, firm_slug, campaign_id):
 
 def _action(request, firm_slug, campaign_id, service, success):
     campaign = access_campaign(request.firm_access, campaign_id)
-    try:
-        service(firm=request.firm, actor=request.user, campaign=campaign)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, success)
+    perform(
+        request,
+        lambda: service(firm=request.firm, actor=request.user, campaign=campaign),
+        success=success,
+    )
     return _to_detail(firm_slug, campaign)
 
 
@@ -256,15 +255,13 @@ def respondents_import(request, firm_slug, campaign_id):
 def respondent_resend(request, firm_slug, campaign_id, respondent_id):
     campaign = access_campaign(request.firm_access, campaign_id)
     respondent = access_respondent(request.firm_access, campaign, respondent_id)
-    try:
-        services.respondent_resend(firm=request.firm, actor=request.user, respondent=respondent)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
-            _("The invitation has been sent again to %(email)s.") % {"email": respondent.email},
-        )
+    perform(
+        request,
+        lambda: services.respondent_resend(
+            firm=request.firm, actor=request.user, respondent=respondent
+        ),
+        success=_("The invitation has been sent again to %(email)s.") % {"email": respondent.email},
+    )
     return _to_detail(firm_slug, campaign)
 
 

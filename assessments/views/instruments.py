@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import firm_staff
-from pmo_platform.forms import add_service_errors
+from pmo_platform.forms import add_service_errors, service_error_message
 
 from .. import selectors, services
 from ..access import access_advice, access_dimension, access_item, access_version
@@ -124,7 +124,7 @@ def item_remove(request, firm_slug, item_id):
     try:
         version = services.item_remove(firm=request.firm, actor=request.user, item=item)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        service_error_message(request, exc)
         version = item.version
     else:
         messages.success(request, _("Statement removed."))

@@ -24,6 +24,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts.models import Language
 from pmo_platform.access import id_or_none
 from pmo_platform.forms import add_service_errors
+from pmo_platform.forms import error_codes as error_codes_of
 from pmo_platform.tenancy import firm_public
 
 from .. import selectors, services
@@ -61,15 +62,6 @@ link_page = _on_unknown_link(lambda request: _message(request, "unknown", status
 link_json = _on_unknown_link(lambda request: JsonResponse({"error": "not found"}, status=404))
 
 
-def _error_codes(exc: ValidationError) -> list[str]:
-    errors = (
-        [e for field_errors in exc.error_dict.values() for e in field_errors]
-        if hasattr(exc, "error_dict")
-        else exc.error_list
-    )
-    return [e.code for e in errors]
-
-
 def _survey_language(request, respondent):
     language = respondent.language or respondent.campaign.default_language
     translation.activate(language)
@@ -101,7 +93,7 @@ def survey(request, firm_slug, token):
                 )
                 return redirect("assessments:survey_result", firm_slug=firm_slug, token=token)
         except ValidationError as exc:
-            error, error_codes = " ".join(exc.messages), _error_codes(exc)
+            error, error_codes = " ".join(exc.messages), error_codes_of(exc)
         else:
             return redirect("assessments:survey", firm_slug=firm_slug, token=token)
     return render(
