@@ -238,4 +238,6 @@ def test_scheduled_reminders_and_follow_ups_come_from_the_sweep(celery_worker, f
         )
     run_in_worker(campaign_housekeeping, firm_id=firm_a.firm.pk, campaign_id=campaign.pk)
     with firm_context(firm_a.firm):
-        assert Campaign.objects.get(pk=campaign.pk).status == "closed"
+        closed = Campaign.objects.get(pk=campaign.pk)
+        # Closing requests the report at once; the worker may already have built it.
+        assert closed.closed_at is not None and closed.status in ("closed", "reported")
