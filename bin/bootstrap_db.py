@@ -9,6 +9,7 @@ Connects with DATABASE_ADMIN_URL (a superuser; default: postgres on this machine
 without superuser access create the roles by hand as docs/operations.md shows.
 """
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -17,8 +18,14 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pmo_platform.env import service_url
+# pmo_platform/env.py is standard library only; it is loaded by path because importing the
+# pmo_platform package would need the dependencies (Celery) before they are installed.
+_env_spec = importlib.util.spec_from_file_location(
+    "pmo_env", Path(__file__).resolve().parent.parent / "pmo_platform" / "env.py"
+)
+_env = importlib.util.module_from_spec(_env_spec)
+_env_spec.loader.exec_module(_env)
+service_url = _env.service_url
 
 app = dj_database_url.parse(service_url("DATABASE_URL"))
 owner = dj_database_url.parse(service_url("DATABASE_OWNER_URL"))

@@ -1,12 +1,19 @@
 """Stop at once, with a clear message, when PostgreSQL or Redis cannot be reached."""
 
+import importlib.util
 import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from pmo_platform.env import service_url
+# pmo_platform/env.py is standard library only; it is loaded by path because importing the
+# pmo_platform package would need the dependencies (Celery) before they are installed.
+_env_spec = importlib.util.spec_from_file_location(
+    "pmo_env", Path(__file__).resolve().parent.parent / "pmo_platform" / "env.py"
+)
+_env = importlib.util.module_from_spec(_env_spec)
+_env_spec.loader.exec_module(_env)
+service_url = _env.service_url
 
 SERVICES = [
     (

@@ -75,3 +75,48 @@ def form_error_codes(response, form: str = "form") -> dict[str, set[str]]:
 def message_codes(response) -> set[str]:
     """The error codes carried by the page messages (see pmo_platform.forms)."""
     return {tag for message in response.context["messages"] for tag in message.extra_tags.split()}
+
+
+def new_campaign(world, *, version=None, client=None, days=5, **fields):
+    """A draft campaign of `world`'s firm, through the service (inside the firm's scope).
+    `fields` override the defaults (name, default_language, invitation texts, ...)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assessments import services
+    from assessments.models import InstrumentVersion
+
+    values = {
+        "name": "C",
+        "closes_at": timezone.now() + timedelta(days=days),
+        "default_language": "en",
+        **services.default_invitation_texts(),
+    } | fields
+    return services.campaign_create(
+        firm=world.firm,
+        actor=world.owner,
+        client=client or world.client,
+        version=version or InstrumentVersion.objects.get(),
+        **values,
+    )
+
+
+def person(email, name="", language="en", role_level="", department=""):
+    """One respondent row as the form and the CSV import give it."""
+    return {
+        "email": email,
+        "name": name,
+        "language": language,
+        "role_level": role_level,
+        "department": department,
+    }
+
+
+def add_people(world, campaign, rows):
+    """Add respondent rows (see `person`) through the service (inside the firm's scope)."""
+    from assessments import services
+
+    return services.respondents_add(
+        firm=world.firm, actor=world.owner, campaign=campaign, rows=rows
+    )

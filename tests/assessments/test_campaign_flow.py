@@ -15,7 +15,7 @@ from assessments import services
 from assessments.models import Campaign, EmailLog, InstrumentVersion, Respondent
 from assessments.tasks import campaign_housekeeping, send_respondent_email
 from pmo_platform.tenancy import firm_context
-from tests.helpers import brand, run_in_worker, wait_for
+from tests.helpers import add_people, brand, new_campaign, person, run_in_worker, wait_for
 
 CSV = (
     "email,name,language,role_level,department\n"
@@ -171,27 +171,15 @@ def test_campaign_end_to_end_through_the_worker(client, celery_worker, firm_a):
 def test_scheduled_reminders_and_follow_ups_come_from_the_sweep(celery_worker, firm_a):
     with firm_context(firm_a.firm):
         version = InstrumentVersion.objects.get()
-        campaign = services.campaign_create(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            client=firm_a.client,
+        campaign = new_campaign(
+            firm_a,
             version=version,
             name="Timed",
-            closes_at=timezone.now() + timedelta(days=30),
-            default_language="en",
+            days=30,
             reminder_interval_days=2,
             max_reminders=1,
-            **services.default_invitation_texts(),
         )
-        services.respondents_add(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            campaign=campaign,
-            rows=[
-                {"email": e, "name": "", "language": "en", "role_level": "", "department": ""}
-                for e in ("late@x.example", "done@x.example")
-            ],
-        )
+        add_people(firm_a, campaign, [person("late@x.example"), person("done@x.example")])
         services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
     wait_for(lambda: len(mail.outbox) == 2)
     with firm_context(firm_a.firm):

@@ -23,35 +23,19 @@ from assessments.tasks import (
 )
 from pmo_platform.models import OutboxTask
 from pmo_platform.tenancy import firm_context
-from tests.helpers import run_in_worker, wait_for
+from tests.helpers import add_people, new_campaign, person, run_in_worker, wait_for
 
 from .test_campaign_flow import campaign_form
 
 
 def make(world, n_people=1, launch=True, **changes):
     with firm_context(world.firm):
-        campaign = services.campaign_create(
-            firm=world.firm,
-            actor=world.owner,
-            client=world.client,
-            version=InstrumentVersion.objects.get(),
-            name=changes.pop("name", "C"),
-            closes_at=timezone.now() + timedelta(days=5),
-            default_language="en",
-            **services.default_invitation_texts() | changes,
-        )
-        services.respondents_add(
-            firm=world.firm,
-            actor=world.owner,
-            campaign=campaign,
-            rows=[
-                {
-                    "email": f"p{n}@{world.firm.slug}.example",
-                    "name": "",
-                    "language": "en",
-                    "role_level": "team_member",
-                    "department": "",
-                }
+        campaign = new_campaign(world, **changes)
+        add_people(
+            world,
+            campaign,
+            [
+                person(f"p{n}@{world.firm.slug}.example", role_level="team_member")
                 for n in range(n_people)
             ],
         )

@@ -2,19 +2,18 @@
 
 import json
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 
 from assessments import services
 from assessments.error_codes import AssessmentsErrorCode as Code
 from assessments.models import Advice, Dimension, Instrument, InstrumentVersion, Item
 from pmo_platform.tenancy import firm_context
+from tests.helpers import add_people, new_campaign, person
 
 FILE = services.INSTRUMENT_DIR / "pmo_roles_v1.json"
 DIMENSIONS = [
@@ -102,30 +101,8 @@ def test_copy_edit_freeze_and_new_version(client, firm_a):
 
     # A campaign answers on it: the version freezes, and the next edit makes version 2.
     with firm_context(firm_a.firm):
-        campaign = services.campaign_create(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            client=firm_a.client,
-            version=own,
-            name="On own",
-            closes_at=timezone.now() + timedelta(days=3),
-            default_language="en",
-            **services.default_invitation_texts(),
-        )
-        services.respondents_add(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            campaign=campaign,
-            rows=[
-                {
-                    "email": "p@x.example",
-                    "name": "",
-                    "language": "en",
-                    "role_level": "",
-                    "department": "",
-                }
-            ],
-        )
+        campaign = new_campaign(firm_a, version=own, name="On own", days=3)
+        add_people(firm_a, campaign, [person("p@x.example")])
         campaign = services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
         services.answer_save(
             firm=firm_a.firm, respondent=campaign.respondents.get(), item_id=item.pk, value=4

@@ -1,17 +1,15 @@
 """Adding respondents by form and CSV: all or nothing, every bad row reported, duplicates merged."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 
 from assessments import services
 from assessments.error_codes import AssessmentsErrorCode as Code
-from assessments.models import InstrumentVersion, Respondent
+from assessments.models import Respondent
 from pmo_platform.tenancy import firm_context
+from tests.helpers import new_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def campaign(firm_a):
     with firm_context(firm_a.firm):
-        return services.campaign_create(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            client=firm_a.client,
-            version=InstrumentVersion.objects.get(),
-            name="Import",
-            closes_at=timezone.now() + timedelta(days=5),
-            default_language="sv",
-            **services.default_invitation_texts(),
-        )
+        return new_campaign(firm_a, name="Import", default_language="sv")
 
 
 def upload(client, world, campaign, content, name="people.csv"):

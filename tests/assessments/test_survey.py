@@ -16,36 +16,15 @@ from assessments.error_codes import AssessmentsErrorCode as Code
 from assessments.models import Answer, Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.models import OutboxTask
 from pmo_platform.tenancy import firm_context
+from tests.helpers import add_people, new_campaign, person
 
 pytestmark = pytest.mark.django_db
 
 
 def make_campaign(world, **changes):
     with firm_context(world.firm):
-        version = InstrumentVersion.objects.get()
-        fields = {
-            "name": "Check",
-            "closes_at": timezone.now() + timedelta(days=5),
-            "default_language": "en",
-            **services.default_invitation_texts(),
-        } | changes
-        campaign = services.campaign_create(
-            firm=world.firm, actor=world.owner, client=world.client, version=version, **fields
-        )
-        services.respondents_add(
-            firm=world.firm,
-            actor=world.owner,
-            campaign=campaign,
-            rows=[
-                {
-                    "email": "resp@example.com",
-                    "name": "Rita",
-                    "language": "en",
-                    "role_level": "pmo",
-                    "department": "",
-                }
-            ],
-        )
+        campaign = new_campaign(world, **({"name": "Check"} | changes))
+        add_people(world, campaign, [person("resp@example.com", "Rita", role_level="pmo")])
         services.campaign_launch(firm=world.firm, actor=world.owner, campaign=campaign)
         respondent = campaign.respondents.get()
         return campaign, respondent, services.respondent_token(respondent)

@@ -2,21 +2,28 @@
 see the result. Screenshots are saved in test-artifacts/."""
 
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from assessments import services
-from assessments.models import InstrumentVersion, Respondent
+from assessments.models import Respondent
 from pmo_platform.tenancy import firm_context
-from tests.helpers import brand
+from tests.helpers import add_people, brand, new_campaign, person
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's Chromium, never a downloaded one; no background traffic (this machine has no network).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 2,
@@ -25,33 +32,25 @@ PHONE = {
 }
 
 
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def plain_static_files(settings):
+    """The live server serves static files from the app folders (no collected manifest)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def invited(firm_a):
     brand(firm_a, default_language="en")
     with firm_context(firm_a.firm):
-        campaign = services.campaign_create(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            client=firm_a.client,
-            version=InstrumentVersion.objects.get(),
-            name="Phone check",
-            closes_at=timezone.now() + timedelta(days=7),
-            default_language="en",
-            **services.default_invitation_texts(),
-        )
-        services.respondents_add(
-            firm=firm_a.firm,
-            actor=firm_a.owner,
-            campaign=campaign,
-            rows=[
-                {
-                    "email": "phone@client.example",
-                    "name": "Pia",
-                    "language": "en",
-                    "role_level": "team_member",
-                    "department": "",
-                }
-            ],
+        campaign = new_campaign(firm_a, name="Phone check", days=7)
+        add_people(
+            firm_a, campaign, [person("phone@client.example", "Pia", role_level="team_member")]
         )
         campaign = services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
         respondent = campaign.respondents.get()
@@ -61,25 +60,12 @@ def invited(firm_a):
 @pytest.mark.django_db(transaction=True)
 def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a, invited, settings):
     # The live server serves static files from their sources, without the manifest's hashes.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    plain_static_files(settings)
     respondent, token = invited
     url = f"{live_server.url}/f/{firm_a.firm.slug}/s/{token}/"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(playwright)
         page = browser.new_context(**PHONE).new_page()
         failures = []
         page.on("response", lambda r: failures.append(r.url) if r.status >= 400 else None)
@@ -127,10 +113,7 @@ def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settin
 
     from tests.reports.helpers import build, campaign_with
 
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+    plain_static_files(settings)
     brand(firm_a, default_language="en")
     build(firm_a, campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 6, 2)]))
     EmailAddress.objects.create(
@@ -138,17 +121,7 @@ def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settin
     )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(playwright)
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", firm_a.executive.email)

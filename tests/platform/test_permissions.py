@@ -5,20 +5,16 @@ without deciding who may open it. Refusals are 404s, the same as a missing objec
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from accounts import services
 from accounts.models import AuditEntry, ClientOrganisation, Invitation, Membership
-from assessments import services as assessment_services
 from assessments.models import Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.tenancy import all_firms, firm_context
 from reports import services as report_services
 from reports.models import Report
-from tests.helpers import brand
+from tests.helpers import add_people, brand, new_campaign, person
 
 pytestmark = pytest.mark.django_db
 
@@ -120,31 +116,10 @@ def objects(firm_a, firm_b):
                 token_hash="0" * 64,
             )
             version = InstrumentVersion.objects.get()
-            campaign = assessment_services.campaign_create(
-                firm=world.firm,
-                actor=world.owner,
-                client=world.client,
-                version=version,
-                name=f"{world.firm.name} campaign",
-                closes_at=timezone.now() + timedelta(days=9),
-                default_language="en",
-                open_link=True,
-                **assessment_services.default_invitation_texts(),
+            campaign = new_campaign(
+                world, version=version, name=f"{world.firm.name} campaign", days=9, open_link=True
             )
-            assessment_services.respondents_add(
-                firm=world.firm,
-                actor=world.owner,
-                campaign=campaign,
-                rows=[
-                    {
-                        "email": "r@example.com",
-                        "name": "R",
-                        "language": "en",
-                        "role_level": "pmo",
-                        "department": "",
-                    }
-                ],
-            )
+            add_people(world, campaign, [person("r@example.com", "R", role_level="pmo")])
             item = version.items.first()
             # Clients see closed campaigns' reports only.
             Campaign.objects.filter(pk=campaign.pk).update(status="closed")

@@ -13,14 +13,13 @@ from celery import Celery
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts import services
 from pmo_platform import tasks as platform_tasks
 from pmo_platform.models import OutboxTask
 from pmo_platform.tasks import enqueue, flush_outbox
 from pmo_platform.tenancy import firm_context
-from tests.helpers import run_in_worker, wait_for
+from tests.helpers import add_people, new_campaign, person, run_in_worker, wait_for
 
 
 def free_port():
@@ -237,7 +236,7 @@ class RefusingSink(Sink):
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_address_does_not_hold_up_its_batch(celery_worker, firm_a, settings):
     from assessments import services as assessment_services
-    from assessments.models import EmailLog, InstrumentVersion
+    from assessments.models import EmailLog
 
     sink = RefusingSink("bad@client.example")
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
@@ -246,24 +245,9 @@ def test_a_refused_address_does_not_hold_up_its_batch(celery_worker, firm_a, set
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
         with firm_context(firm_a.firm):
-            campaign = assessment_services.campaign_create(
-                firm=firm_a.firm,
-                actor=firm_a.owner,
-                client=firm_a.client,
-                version=InstrumentVersion.objects.get(),
-                name="Batch",
-                closes_at=timezone.now() + timedelta(days=3),
-                default_language="en",
-                **assessment_services.default_invitation_texts(),
-            )
-            assessment_services.respondents_add(
-                firm=firm_a.firm,
-                actor=firm_a.owner,
-                campaign=campaign,
-                rows=[
-                    {"email": e, "name": "", "language": "en", "role_level": "", "department": ""}
-                    for e in ("bad@client.example", "good@client.example")
-                ],
+            campaign = new_campaign(firm_a, name="Batch", days=3)
+            add_people(
+                firm_a, campaign, [person("bad@client.example"), person("good@client.example")]
             )
             assessment_services.campaign_launch(
                 firm=firm_a.firm, actor=firm_a.owner, campaign=campaign
