@@ -141,7 +141,9 @@ def survey_answer(request, firm_slug, token):
         payload = json.loads(request.body or b"{}")
         if not isinstance(payload, dict):
             raise ValueError("not an object")
-        item_id = int(payload.get("item"))
+        item_id = id_or_none(payload.get("item"))
+        if item_id is None:  # not a positive 64-bit integer: nothing the database could hold
+            raise ValueError("not an item id")
         value = _parse_value(str(payload.get("value", "")))
         services.answer_save(firm=request.firm, respondent=respondent, item_id=item_id, value=value)
     except (ValueError, TypeError):

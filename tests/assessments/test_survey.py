@@ -231,6 +231,10 @@ def test_open_link_is_off_unless_switched_on(client, firm_a):
         ("answer/", "7"),
         ("answer/", '"text"'),
         ("answer/", '{"item": "²", "value": 3}'),
+        ("answer/", '{"item": 100000000000000000000000000000, "value": 3}'),
+        ("answer/", '{"item": -5, "value": 3}'),
+        ("answer/", '{"item": true, "value": 3}'),
+        ("answer/", '{"item": null, "value": 3}'),
     ],
 )
 def test_odd_json_is_a_400_not_a_500(client, firm_a, path_suffix, body):
