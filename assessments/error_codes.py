@@ -50,3 +50,6 @@ class AssessmentsErrorCode(StrEnum):
     RESULTS_ALREADY_SENT = "results_already_sent"
     CONSENT_REQUIRED = "consent_required"
     EMAIL_ALREADY_USED = "email_already_used"
+    # Privacy: export, erasure and retention
+    NOTHING_TO_ERASE = "nothing_to_erase"
+    RETENTION_OUT_OF_RANGE = "retention_out_of_range"

@@ -192,3 +192,20 @@ class AdviceForm(forms.Form):
                 _("Write between one and five tips, one per line."), code=Code.TIPS_COUNT
             )
         return tips
+
+
+class PersonEmailForm(forms.Form):
+    """The person a privacy request is about (the privacy page, its export and erasure)."""
+
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+
+
+class PrivacySettingsForm(forms.Form):
+    retention_months = forms.IntegerField(
+        label=_("Erase respondent identities after (months)"),
+        help_text=_(
+            "Counted from the day a campaign closes. Names, email addresses and links are then "
+            "erased; anonymous answers stay in the reports. Between 1 and 120 months."
+        ),
+        widget=forms.NumberInput(attrs={"min": 1, "max": 120}),
+    )

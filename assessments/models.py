@@ -196,6 +196,9 @@ class Campaign(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set once when the retention period has passed and every respondent's identity is erased
+    # (claimed by a conditional UPDATE, so the erasure runs exactly once).
+    identities_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -264,6 +267,8 @@ class Respondent(TenantModel):
     consent_at = models.DateTimeField(null=True, blank=True)
     followup_opt_in = models.BooleanField(default=False)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # Identity erased (docs/privacy.md): no email, name or link; what reports need stays.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -274,6 +279,8 @@ class Respondent(TenantModel):
         ]
         indexes = [
             models.Index(fields=["firm", "campaign", "completed_at"], name="respondent_progress"),
+            # A person's records across the firm's campaigns (export and erasure by email).
+            models.Index("firm", Lower("email"), name="respondent_firm_email"),
         ]
 
     def __str__(self):
@@ -324,4 +331,32 @@ class EmailLog(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["respondent", "kind", "sequence"], name="email_once")
+        ]
+
+
+DEFAULT_RETENTION_MONTHS = 24
+RETENTION_MONTHS_RANGE = (1, 120)
+
+
+class PrivacySettings(TenantModel):
+    """How long a firm keeps respondents' identities once a campaign has closed."""
+
+    retention_months = models.PositiveSmallIntegerField(
+        _("erase respondent identities after (months)"),
+        default=DEFAULT_RETENTION_MONTHS,
+        help_text=_(
+            "Months after a campaign closes; names, email addresses and links are then erased."
+        ),
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["firm"], name="privacy_settings_one_per_firm"),
+            models.CheckConstraint(
+                condition=Q(
+                    retention_months__gte=RETENTION_MONTHS_RANGE[0],
+                    retention_months__lte=RETENTION_MONTHS_RANGE[1],
+                ),
+                name="privacy_retention_range",
+            ),
         ]

@@ -4,6 +4,7 @@ the firm from `firm_id` and hands it to the body as `firm` (see pmo_platform/tas
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from pmo_platform.tasks import FirmTask, enqueue
 from pmo_platform.tenancy import all_firms, firm_context
@@ -79,4 +80,22 @@ def sweep() -> int:
         pairs = selectors.campaigns_with_timed_work()
         for firm_id, campaign_id in pairs:
             enqueue(campaign_housekeeping, firm_id=firm_id, campaign_id=campaign_id)
+    return len(pairs)
+
+
+@shared_task(base=FirmTask, name="assessments.erase_campaign_identities")
+def erase_campaign_identities(*, firm, campaign_id: int) -> dict | None:
+    """Erase the respondent identities of one closed campaign past the firm's retention period
+    (exactly once: the service claims the campaign)."""
+    return services.campaign_identities_erase(firm=firm, campaign_id=campaign_id)
+
+
+@shared_task(name="assessments.retention_sweep", ignore_result=True)
+def retention_sweep() -> int:
+    """Beat, daily: find closed campaigns past their firm's retention period across firms
+    (platform-level, ids only) and hand each to a firm-scoped erasure task."""
+    with all_firms():
+        pairs = selectors.campaigns_due_for_erasure(now=timezone.now())
+        for firm_id, campaign_id in pairs:
+            enqueue(erase_campaign_identities, firm_id=firm_id, campaign_id=campaign_id)
     return len(pairs)

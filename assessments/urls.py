@@ -1,11 +1,11 @@
 from django.urls import path
 
-from .views import campaigns, instruments, public
+from .views import campaigns, instruments, privacy, public
 
 app_name = "assessments"
 
-# Under /f/<firm_slug>/: FirmScopeMiddleware enters the firm's scope. The survey, open-link and
-# unsubscribe pages are public (@firm_public): their token is the credential.
+# Under /f/<firm_slug>/: FirmScopeMiddleware enters the firm's scope. The survey, open-link,
+# unsubscribe and erase pages are public (@firm_public): their token is the credential.
 urlpatterns = [
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
@@ -31,6 +31,10 @@ urlpatterns = [
         name="respondent_resend",
     ),
     path("leads/", campaigns.leads, name="leads"),
+    path("privacy/", privacy.privacy, name="privacy"),
+    path("privacy/export/", privacy.privacy_export, name="privacy_export"),
+    path("privacy/erase/", privacy.privacy_erase, name="privacy_erase"),
+    path("settings/privacy/", privacy.privacy_settings, name="privacy_settings"),
     path("instruments/", instruments.instrument_list, name="instrument_list"),
     path("instruments/<int:version_id>/", instruments.version_detail, name="version_detail"),
     path("instruments/<int:version_id>/copy/", instruments.version_copy, name="version_copy"),
@@ -50,5 +54,6 @@ urlpatterns = [
     path("s/<str:token>/language/", public.survey_language, name="survey_language"),
     path("s/<str:token>/result/", public.survey_result, name="survey_result"),
     path("s/<str:token>/unsubscribe/", public.unsubscribe, name="unsubscribe"),
+    path("s/<str:token>/erase/", public.survey_erase, name="survey_erase"),
     path("t/<str:token>/", public.open_link, name="open_link"),
 ]

@@ -180,6 +180,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.sweep",
         "schedule": timedelta(minutes=5),
     },
+    # Erases respondent identities of campaigns closed longer than the firm's retention period.
+    "privacy-retention-sweep": {
+        "task": "assessments.retention_sweep",
+        "schedule": timedelta(days=1),
+    },
 }
 # Outbox rows younger than this are left to the on-commit publisher before a sweep retries them.
 OUTBOX_RETRY_AFTER = timedelta(seconds=int(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "20")))

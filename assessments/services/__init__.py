@@ -1,9 +1,9 @@
 """Writes for instruments, campaigns, respondents and answers (see accounts/services.py for the
 conventions: keyword-only arguments, one transaction, an audit entry, side effects on commit).
 
-One module per concern: `instrument`, `campaigns`, `respondents`, `survey`, `emails`. Every
-public name is importable from `assessments.services` too, including the reads and pure helpers
-that lived here before (`personal_result`, `result_view`, `parse_respondent_csv`, ...)."""
+One module per concern: `instrument`, `campaigns`, `respondents`, `survey`, `emails`, `privacy`.
+Every public name is importable from `assessments.services` too, including the reads and pure
+helpers that lived here before (`personal_result`, `result_view`, `parse_respondent_csv`, ...)."""
 
 from ..links import respondent_token, survey_url
 from ..respondent_csv import (
@@ -56,6 +56,13 @@ from .instrument import (
     item_remove,
     item_update,
 )
+from .privacy import (
+    campaign_identities_erase,
+    person_erase,
+    person_export,
+    privacy_settings_update,
+    respondent_erase,
+)
 from .respondents import respondent_resend, respondents_add, respondents_import_csv
 from .survey import (
     answer_save,
@@ -84,6 +91,7 @@ __all__ = [
     "campaign_create",
     "campaign_emails_fan_out",
     "campaign_housekeeping",
+    "campaign_identities_erase",
     "campaign_launch",
     "campaign_update",
     "clean_respondent_row",
@@ -103,12 +111,16 @@ __all__ = [
     "lead_capture",
     "open_link_start",
     "parse_respondent_csv",
+    "person_erase",
+    "person_export",
     "personal_result",
+    "privacy_settings_update",
     "reminder_candidates",
     "reminders_send_now",
     "respondent_bounced",
     "respondent_email_retry",
     "respondent_email_send",
+    "respondent_erase",
     "respondent_opened",
     "respondent_resend",
     "respondent_set_language",

@@ -110,13 +110,18 @@ def _reminder_content(*, firm, respondent, language, sequence) -> EmailContent:
     return EmailContent(subject=subject, context=invitation.context)
 
 
+def _erase_link(respondent: Respondent) -> dict:
+    """Where the respondent asks for their data to be erased (docs/privacy.md)."""
+    return {"erase_url": survey_url(respondent, "assessments:survey_erase")}
+
+
 def _result_content(*, firm, respondent, language, sequence) -> EmailContent:
     result = selectors.result_view(respondent=respondent, language=language)
     with translation.override(language):
         subject = str(gettext_lazy("Your PMO assessment result and tips from %(firm)s")) % {
             "firm": firm.name
         }
-    return EmailContent(subject=subject, context={"result": result})
+    return EmailContent(subject=subject, context={"result": result, **_erase_link(respondent)})
 
 
 def _followup_content(*, firm, respondent, language, sequence) -> EmailContent | None:
@@ -139,7 +144,12 @@ def _followup_content(*, firm, respondent, language, sequence) -> EmailContent |
         }
     return EmailContent(
         subject=subject,
-        context={"tip": tip, "result": view, "unsubscribe_url": unsubscribe_url},
+        context={
+            "tip": tip,
+            "result": view,
+            "unsubscribe_url": unsubscribe_url,
+            **_erase_link(respondent),
+        },
         headers={
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -1,5 +1,6 @@
 """The respondent's pages (every `@firm_public` view): the survey with its autosave, the language
-switch, the result (and the open-link lead form), the open "take the test" link, unsubscribe.
+switch, the result (and the open-link lead form), the open "take the test" link, unsubscribe,
+and erasing one's own data (docs/privacy.md).
 
 No account: the personal token in the URL is the credential. An unknown token gets the friendly
 "this link is not valid" page (`UnknownLink` from the access helpers)."""
@@ -256,3 +257,26 @@ def unsubscribe(request, firm_slug, token):
         services.respondent_unsubscribe(respondent=respondent)
         return _message(request, "unsubscribed")
     return render(request, "assessments/unsubscribe.html", {"respondent": respondent})
+
+
+@firm_public
+@link_page
+def survey_erase(request, firm_slug, token):
+    """The respondent's own erasure request (from the result page or an email): a confirmation
+    page, then the erasure; the link stops working, so the answer is a neutral page."""
+    respondent = access_respondent_by_token(request.firm, token)
+    _survey_language(request, respondent)
+    if request.method == "POST":
+        # A second, racing request finds nothing left to erase: the outcome is the same.
+        with contextlib.suppress(ValidationError):
+            services.respondent_erase(firm=request.firm, respondent=respondent)
+        return _message(request, "erased")
+    return render(
+        request,
+        "assessments/erase_confirm.html",
+        {
+            "respondent": respondent,
+            "token": token,
+            "keeps_answers": selectors.erasure_keeps_answers(campaign=respondent.campaign),
+        },
+    )
