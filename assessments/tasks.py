@@ -1,5 +1,6 @@
-"""Assessment emails and the periodic sweep. Tasks parse ids and call services: FirmTask loads
-the firm from `firm_id` and hands it to the body as `firm` (see pmo_platform/tasks.py)."""
+"""Assessment emails, the periodic sweep and retention erasure. Tasks parse ids and call
+services: FirmTask loads the firm from `firm_id` and hands it to the body as `firm` (see
+pmo_platform/tasks.py)."""
 
 import logging
 
