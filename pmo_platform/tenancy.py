@@ -19,7 +19,7 @@ import contextvars
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django_scopes import scope, scopes_disabled
 
 # Transaction-local PostgreSQL settings read by the RLS policies (see pmo_platform/db.py).
@@ -30,6 +30,34 @@ RLS_ALL_FIRMS = "pmo.all_firms"
 _current: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "pmo_rls", default=None
 )
+
+
+# Clears session-level values (set_config(..., false) or SET without LOCAL, or a role default) so
+# a connection handed to a new request or task starts with no firm, no user and no bypass.
+RESET_SQL = (
+    f"SELECT set_config('{RLS_FIRM}', '', false), set_config('{RLS_USER}', '', false), "
+    f"set_config('{RLS_ALL_FIRMS}', '', false)"
+)
+
+
+def reset_connection(conn) -> None:
+    """Clear the tenant settings at session level on one open connection, unless it is inside a
+    transaction (an entry point never is; a test case is, and rolls back instead)."""
+    if conn.vendor != "postgresql" or conn.connection is None or conn.in_atomic_block:
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(RESET_SQL)
+
+
+def reset_connections(**kwargs) -> None:
+    """request_started and task_prerun: hand out every open connection with clean settings."""
+    for conn in connections.all(initialized_only=True):
+        reset_connection(conn)
+
+
+def reset_new_connection(sender, connection, **kwargs) -> None:
+    """connection_created: a role-level default (ALTER ROLE ... SET pmo.*) is cleared too."""
+    reset_connection(connection)
 
 
 def _set_rls(name: str, value: str) -> None:
