@@ -4,6 +4,7 @@ the firm from `firm_id` and hands it to the body as `firm` (see pmo_platform/tas
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from pmo_platform.tasks import FirmTask, enqueue
 from pmo_platform.tenancy import all_firms, firm_context
@@ -75,8 +76,9 @@ def campaign_housekeeping(*, firm, campaign_id: int) -> None:
 def sweep() -> int:
     """Beat, every few minutes: find campaigns with timed work across firms (platform-level, ids
     only) and hand each to a firm-scoped housekeeping task."""
-    with all_firms():
+    with all_firms():  # the operator role's connection: reads ids across firms
         pairs = selectors.campaigns_with_timed_work()
+    with transaction.atomic():  # the outbox is global: the application role writes it
         for firm_id, campaign_id in pairs:
             enqueue(campaign_housekeeping, firm_id=firm_id, campaign_id=campaign_id)
     return len(pairs)

@@ -25,6 +25,23 @@ DROP FUNCTION IF EXISTS pmo_current_user();
 DROP FUNCTION IF EXISTS pmo_all_firms();
 """
 
+# The bypass setting counts only for a member of the database's owner role: data migrations run
+# as the owner (FORCE ROW LEVEL SECURITY applies to it). The application role can flip the
+# setting but gains nothing; platform operators use their own role with BYPASSRLS instead.
+ALL_FIRMS_OWNER_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION pmo_all_firms() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(current_setting('pmo.all_firms', true), '') = 'on'
+          AND pg_has_role(current_user,
+                          (SELECT datdba FROM pg_database WHERE datname = current_database()),
+                          'MEMBER') $$;
+"""
+ALL_FIRMS_ANY_ROLE_SQL = """
+CREATE OR REPLACE FUNCTION pmo_all_firms() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(current_setting('pmo.all_firms', true), '') = 'on' $$;
+"""
+
 TENANT_POLICY = "pmo_tenant_isolation"
 OWN_ROWS_POLICY = "pmo_own_rows"
 
@@ -221,21 +238,25 @@ class SameFirmForeignKeys(migrations.operations.base.Operation):
 
 
 def grant_app_role(using="default", **kwargs):
-    """post_migrate: give the application role data access (never DDL) to every table.
+    """post_migrate: give the application role and the operator role data access (never DDL)
+    to every table.
 
-    Runs as the role that migrated; a no-op when that role is the application role itself."""
+    Runs as the role that migrated; a no-op when that role is the application role itself, and
+    for a role that does not exist."""
     from django.db import connections
 
     connection = connections[using]
     app_user = settings.DATABASE_APP_USER
     if not app_user or connection.settings_dict.get("USER") == app_user:
         return
+    operator_user = getattr(settings, "DATABASE_OPERATOR_USER", "")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_user])
-        if cursor.fetchone() is None:
-            return
-        role = connection.ops.quote_name(app_user)
-        cursor.execute(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-        )
-        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        for user in dict.fromkeys(u for u in (app_user, operator_user) if u):
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [user])
+            if cursor.fetchone() is None:
+                continue
+            role = connection.ops.quote_name(user)
+            cursor.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+            )
+            cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")

@@ -19,7 +19,7 @@ import contextvars
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django_scopes import scope, scopes_disabled
 
 # Transaction-local PostgreSQL settings read by the RLS policies (see pmo_platform/db.py).
@@ -100,12 +100,41 @@ def user_context(user):
         yield
 
 
+# The database alias of the operator role (BYPASSRLS; settings.DATABASES["operator"]).
+OPERATOR_DB = "operator"
+_operator: contextvars.ContextVar[bool] = contextvars.ContextVar("pmo_operator", default=False)
+
+
 @contextmanager
 def all_firms():
-    """Platform-operator access across firms: the Django admin and platform-wide jobs only."""
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(), _rls(RLS_ALL_FIRMS, "on", outermost=outermost), scopes_disabled():
-        yield
+    """Platform-operator access across firms: the Django admin and platform-wide jobs only.
+
+    The block's ORM queries go to the operator role's connection (`OperatorRouter`), inside one
+    transaction on it. The application role has no bypass of its own: no setting it can flip
+    makes it see every firm."""
+    token = _operator.set(True)
+    try:
+        with transaction.atomic(using=OPERATOR_DB), scopes_disabled():
+            yield
+    finally:
+        _operator.reset(token)
+
+
+class OperatorRouter:
+    """Inside `all_firms()` every ORM query uses the operator connection; everywhere else the
+    application role's, even for an object that was loaded inside `all_firms()`. Only
+    `all_firms()` and an explicit `.using("operator")` reach the operator role."""
+
+    def db_for_read(self, model, **hints):
+        return OPERATOR_DB if _operator.get() else DEFAULT_DB_ALIAS
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True  # both aliases are the same database
+
+    def allow_migrate(self, db, app_label, **hints):
+        return False if db == OPERATOR_DB else None
 
 
 def firm_public(view):

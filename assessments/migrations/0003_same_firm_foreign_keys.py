@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("assessments", "0002_row_level_security"),
-        ("accounts", "0004_same_firm_foreign_keys"),
+        ("accounts", "0004_same_firm_keys_owner_only_bypass"),
     ]
 
     operations = [
