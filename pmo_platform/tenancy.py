@@ -30,6 +30,10 @@ RLS_ALL_FIRMS = "pmo.all_firms"
 _current: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "pmo_rls", default=None
 )
+# The database alias of the operator role (BYPASSRLS; settings.DATABASES["operator"]), and
+# whether the ORM is routed to it (inside `all_firms()`, see OperatorRouter).
+OPERATOR_DB = "operator"
+_operator: contextvars.ContextVar[bool] = contextvars.ContextVar("pmo_operator", default=False)
 
 
 # Clears session-level values (set_config(..., false) or SET without LOCAL, or a role default) so
@@ -83,12 +87,26 @@ def _rls(name: str, value: str, *, outermost: bool):
 
 
 @contextmanager
+def _routed(to_operator: bool):
+    token = _operator.set(to_operator)
+    try:
+        yield
+    finally:
+        _operator.reset(token)
+
+
+@contextmanager
 def firm_context(firm):
     """Run the block inside one transaction scoped to `firm` on both walls."""
     if firm is None or getattr(firm, "pk", None) is None:
         raise ValueError("firm_context needs a saved firm")
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), _rls(RLS_FIRM, str(firm.pk), outermost=outermost), scope(firm=firm):
+    with (
+        _routed(False),  # as the application role, even inside all_firms()
+        transaction.atomic(),
+        _rls(RLS_FIRM, str(firm.pk), outermost=outermost),
+        scope(firm=firm),
+    ):
         yield firm
 
 
@@ -96,13 +114,13 @@ def firm_context(firm):
 def user_context(user):
     """Let the block read the user's own membership rows across firms (and nothing else)."""
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), _rls(RLS_USER, str(user.pk), outermost=outermost), scopes_disabled():
+    with (
+        _routed(False),
+        transaction.atomic(),
+        _rls(RLS_USER, str(user.pk), outermost=outermost),
+        scopes_disabled(),
+    ):
         yield
-
-
-# The database alias of the operator role (BYPASSRLS; settings.DATABASES["operator"]).
-OPERATOR_DB = "operator"
-_operator: contextvars.ContextVar[bool] = contextvars.ContextVar("pmo_operator", default=False)
 
 
 @contextmanager
@@ -112,12 +130,8 @@ def all_firms():
     The block's ORM queries go to the operator role's connection (`OperatorRouter`), inside one
     transaction on it. The application role has no bypass of its own: no setting it can flip
     makes it see every firm."""
-    token = _operator.set(True)
-    try:
-        with transaction.atomic(using=OPERATOR_DB), scopes_disabled():
-            yield
-    finally:
-        _operator.reset(token)
+    with _routed(True), transaction.atomic(using=OPERATOR_DB), scopes_disabled():
+        yield
 
 
 class OperatorRouter:

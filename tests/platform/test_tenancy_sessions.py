@@ -5,6 +5,7 @@ operator role, not to a setting the application role can flip."""
 import pytest
 from django.conf import settings
 from django.db import ProgrammingError, connection, connections, router, transaction
+from django_scopes import scopes_disabled
 
 from accounts.models import ClientOrganisation
 from pmo_platform.celery import app as celery_app
@@ -118,6 +119,11 @@ def test_all_firms_reads_as_the_operator_role_and_only_inside(firm_a, firm_b):
             cursor.execute("SELECT current_user")
             assert cursor.fetchone() == (settings.DATABASE_OPERATOR_USER,)
         client = ClientOrganisation.objects.get(pk=firm_b.client.pk)
+        # A firm entered inside all_firms() is that firm on both walls again (application role).
+        with firm_context(firm_a.firm), scopes_disabled():
+            assert set(ClientOrganisation.objects.values_list("firm_id", flat=True)) == {
+                firm_a.firm.pk
+            }
     assert client._state.db == OPERATOR_DB
     # Outside all_firms() even that object goes back through the application role.
     assert router.db_for_write(ClientOrganisation, instance=client) == "default"
