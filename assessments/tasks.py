@@ -5,6 +5,7 @@ pmo_platform/tasks.py)."""
 import logging
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
 from pmo_platform.tasks import FirmTask, enqueue
@@ -77,10 +78,17 @@ def campaign_housekeeping(*, firm, campaign_id: int) -> None:
 def sweep() -> int:
     """Beat, every few minutes: find campaigns with timed work across firms (platform-level, ids
     only) and hand each to a firm-scoped housekeeping task."""
-    with all_firms():
+    with all_firms():  # the operator role's connection: reads ids across firms
         pairs = selectors.campaigns_with_timed_work()
+    return _hand_to_firms(campaign_housekeeping, pairs)
+
+
+def _hand_to_firms(task, pairs: list[tuple[int, int]]) -> int:
+    """Enqueue `task` once per (firm id, campaign id), after leaving `all_firms()`: the outbox
+    rows are written as the application role, in its own transaction."""
+    with transaction.atomic():
         for firm_id, campaign_id in pairs:
-            enqueue(campaign_housekeeping, firm_id=firm_id, campaign_id=campaign_id)
+            enqueue(task, firm_id=firm_id, campaign_id=campaign_id)
     return len(pairs)
 
 
@@ -97,6 +105,4 @@ def retention_sweep() -> int:
     (platform-level, ids only) and hand each to a firm-scoped erasure task."""
     with all_firms():
         pairs = selectors.campaigns_due_for_erasure(now=timezone.now())
-        for firm_id, campaign_id in pairs:
-            enqueue(erase_campaign_identities, firm_id=firm_id, campaign_id=campaign_id)
-    return len(pairs)
+    return _hand_to_firms(erase_campaign_identities, pairs)

@@ -31,6 +31,8 @@ APP_URL = service_url("DATABASE_URL")
 OWNER_URL = service_url("DATABASE_OWNER_URL")
 os.environ["DATABASE_URL"] = APP_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
 os.environ["DATABASE_OWNER_URL"] = OWNER_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
+OPERATOR_URL = service_url("DATABASE_OPERATOR_URL")
+os.environ["DATABASE_OPERATOR_URL"] = OPERATOR_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pmo_platform.settings")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")  # the bench sends no tasks anywhere
 

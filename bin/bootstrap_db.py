@@ -1,9 +1,11 @@
-"""Create the database and its two roles if they are missing (idempotent).
+"""Create the database and its three roles if they are missing (idempotent).
 
 - the owner role (DATABASE_OWNER_URL) owns the schema and runs migrations; it may create
   databases so the test runner can create its test database;
 - the application role (DATABASE_URL) is used by web, worker and beat: LOGIN only, no
-  superuser, no BYPASSRLS, not the owner of any table.
+  superuser, no BYPASSRLS, not the owner of any table;
+- the operator role (DATABASE_OPERATOR_URL) is what `all_firms()` uses (the Django admin for
+  staff, platform beat jobs): LOGIN and BYPASSRLS, no superuser, not the owner of any table.
 
 Connects with DATABASE_ADMIN_URL (a superuser; default: postgres on this machine). Deployments
 without superuser access create the roles by hand as docs/operations.md shows.
@@ -29,11 +31,16 @@ service_url = _env.service_url
 
 app = dj_database_url.parse(service_url("DATABASE_URL"))
 owner = dj_database_url.parse(service_url("DATABASE_OWNER_URL"))
+operator = dj_database_url.parse(service_url("DATABASE_OPERATOR_URL"))
 admin_url = service_url("DATABASE_ADMIN_URL")
 
-if app["NAME"] != owner["NAME"] or app["USER"] == owner["USER"]:
+if (
+    len({app["NAME"], owner["NAME"], operator["NAME"]}) != 1
+    or len({app["USER"], owner["USER"], operator["USER"]}) != 3
+):
     sys.exit(
-        "DATABASE_URL and DATABASE_OWNER_URL must name the same database and two different roles"
+        "DATABASE_URL, DATABASE_OWNER_URL and DATABASE_OPERATOR_URL must name the same database"
+        " and three different roles"
     )
 
 try:
@@ -42,12 +49,16 @@ except psycopg.OperationalError as exc:
     sys.exit(f"Cannot connect to PostgreSQL as an administrator ({exc}).\nSet DATABASE_ADMIN_URL.")
 
 
-def ensure_role(name, password, extra):
+def ensure_role(name, password, extra, bypass="NOBYPASSRLS"):
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone()
     verb = "ALTER" if exists else "CREATE"
     conn.execute(
-        sql.SQL("{} ROLE {} WITH LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE {} PASSWORD {}").format(
-            sql.SQL(verb), sql.Identifier(name), sql.SQL(extra), sql.Literal(password or name)
+        sql.SQL("{} ROLE {} WITH LOGIN NOSUPERUSER {} NOCREATEROLE {} PASSWORD {}").format(
+            sql.SQL(verb),
+            sql.Identifier(name),
+            sql.SQL(bypass),
+            sql.SQL(extra),
+            sql.Literal(password or name),
         )
     )
     print(f"role {name}: {'checked' if exists else 'created'}")
@@ -55,6 +66,7 @@ def ensure_role(name, password, extra):
 
 ensure_role(owner["USER"], owner["PASSWORD"], "CREATEDB")
 ensure_role(app["USER"], app["PASSWORD"], "NOCREATEDB")
+ensure_role(operator["USER"], operator["PASSWORD"], "NOCREATEDB", bypass="BYPASSRLS")
 
 db = app["NAME"]
 if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone():
@@ -74,6 +86,5 @@ with psycopg.connect(
 ) as dbconn:
     dbconn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner["USER"])))
     dbconn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
-    dbconn.execute(
-        sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(app["USER"]))
-    )
+    for user in (app["USER"], operator["USER"]):
+        dbconn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(user)))

@@ -22,8 +22,8 @@ SERVICES = [
         5432,
         "Start it (on Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql)"
         " main start;"
-        " with Docker: docker compose up -d postgres), or point DATABASE_URL and DATABASE_OWNER_URL"
-        " at a running server.",
+        " with Docker: docker compose up -d postgres), or point DATABASE_URL, DATABASE_OWNER_URL"
+        " and DATABASE_OPERATOR_URL at a running server.",
     ),
     (
         "Redis",

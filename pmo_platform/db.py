@@ -1,8 +1,10 @@
-"""Database-level tenancy: row-level security for tenant-owned tables and the grants that let the
-application role use what the owner role migrated."""
+"""Database-level tenancy: row-level security for tenant-owned tables, same-firm foreign keys
+between them, and the grants that let the application role use what the owner role migrated."""
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import migrations
+from django.db.backends.utils import truncate_name
 
 # SQL helpers the policies call. They read transaction-local settings (see tenancy.py); an unset
 # setting reads as NULL, which matches no row.
@@ -21,6 +23,23 @@ RLS_FUNCTIONS_REVERSE_SQL = """
 DROP FUNCTION IF EXISTS pmo_current_firm();
 DROP FUNCTION IF EXISTS pmo_current_user();
 DROP FUNCTION IF EXISTS pmo_all_firms();
+"""
+
+# The bypass setting counts only for a member of the database's owner role: data migrations run
+# as the owner (FORCE ROW LEVEL SECURITY applies to it). The application role can flip the
+# setting but gains nothing; platform operators use their own role with BYPASSRLS instead.
+ALL_FIRMS_OWNER_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION pmo_all_firms() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(current_setting('pmo.all_firms', true), '') = 'on'
+          AND pg_has_role(current_user,
+                          (SELECT datdba FROM pg_database WHERE datname = current_database()),
+                          'MEMBER') $$;
+"""
+ALL_FIRMS_ANY_ROLE_SQL = """
+CREATE OR REPLACE FUNCTION pmo_all_firms() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(current_setting('pmo.all_firms', true), '') = 'on' $$;
 """
 
 TENANT_POLICY = "pmo_tenant_isolation"
@@ -79,22 +98,165 @@ class EnableRLS(migrations.operations.base.Operation):
         return (self.__class__.__qualname__, [], kwargs)
 
 
-def grant_app_role(using="default", **kwargs):
-    """post_migrate: give the application role data access (never DDL) to every table.
+def _firm_field(model):
+    """The model's concrete `firm` foreign key, or None for a global model."""
+    try:
+        field = model._meta.get_field("firm")
+    except FieldDoesNotExist:
+        return None
+    return field if field.concrete and field.many_to_one else None
 
-    Runs as the role that migrated; a no-op when that role is the application role itself."""
+
+def same_firm_foreign_keys(model):
+    """The foreign keys of a tenant model that point at another tenant model (one with a `firm`
+    key to the same tenant). Works on real and historical (migration) models alike."""
+    firm = _firm_field(model)
+    if firm is None:
+        return []
+    keys = []
+    for field in model._meta.local_fields:
+        if field is firm or not field.is_relation or field.related_model is None:
+            continue
+        target_firm = _firm_field(field.related_model)
+        if target_firm is not None and target_firm.related_model == firm.related_model:
+            keys.append(field)
+    return keys
+
+
+def _regclass(quoted_table: str) -> str:
+    return f"'{quoted_table}'::regclass"
+
+
+def _unless_exists(relation_and_condition: str, statement: str) -> str:
+    """One SQL statement (so `sqlmigrate` shows it) that runs `statement` unless a row exists.
+    Both parts are built from model metadata (table and column names), never from input."""
+    return (
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM {relation_and_condition}) "  # noqa: S608
+        f"THEN {statement}; END IF; END $$"
+    )
+
+
+def same_firm_key_name(table: str) -> str:
+    """The UNIQUE (firm_id, id) constraint that same-firm foreign keys reference."""
+    return truncate_name(f"{table}_firm_id_id_uniq", 63)
+
+
+def same_firm_fk_name(table: str, column: str) -> str:
+    return truncate_name(f"{table}_{column}_same_firm_fk", 63)
+
+
+class SameFirmForeignKeys(migrations.operations.base.Operation):
+    """Make the database refuse a reference to another firm's row.
+
+    RLS checks only a row's own `firm_id`, and PostgreSQL's foreign-key checks bypass RLS, so a
+    plain `client_id` may name another firm's client. For each foreign key from this tenant model
+    to another tenant model (or only those in `fields`), this adds
+    `FOREIGN KEY (firm_id, <fk>_id) REFERENCES <target> (firm_id, id)` next to Django's own key,
+    plus the `UNIQUE (firm_id, id)` it needs on the target when that is missing. Deferrable and
+    initially deferred like Django's keys; NO ACTION on delete (Django emulates cascades). A NULL
+    key is not checked (MATCH SIMPLE), so nullable keys are covered too.
+    """
+
+    reversible = True
+
+    def __init__(self, model_name, fields=None):
+        self.model_name = model_name
+        self.fields = list(fields) if fields is not None else None
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def _keys(self, app_label, state):
+        model = state.apps.get_model(app_label, self.model_name)
+        keys = same_firm_foreign_keys(model)
+        if self.fields is not None:
+            named = {field.name: field for field in keys}
+            missing = set(self.fields) - set(named)
+            if missing:
+                raise ValueError(f"{self.model_name}: not a key to a tenant model: {missing}")
+            keys = [named[name] for name in self.fields]
+        return model, keys
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model, keys = self._keys(app_label, to_state)
+        quote = schema_editor.quote_name
+        table = model._meta.db_table
+        firm_column = quote(_firm_field(model).column)
+        for field in keys:
+            target = field.related_model
+            target_table = target._meta.db_table
+            target_firm = quote(_firm_field(target).column)
+            target_key = quote(field.target_field.column)
+            key_name = same_firm_key_name(target_table)
+            schema_editor.execute(
+                _unless_exists(
+                    f"pg_constraint WHERE conrelid = {_regclass(quote(target_table))} "
+                    f"AND conname = '{key_name}'",
+                    f"ALTER TABLE {quote(target_table)} ADD CONSTRAINT {quote(key_name)} "
+                    f"UNIQUE ({target_firm}, {target_key})",
+                )
+            )
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT "
+                f"{quote(same_firm_fk_name(table, field.column))} "
+                f"FOREIGN KEY ({firm_column}, {quote(field.column)}) "
+                f"REFERENCES {quote(target_table)} ({target_firm}, {target_key}) "
+                "DEFERRABLE INITIALLY DEFERRED"
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model, keys = self._keys(app_label, from_state)
+        quote = schema_editor.quote_name
+        table = model._meta.db_table
+        for field in keys:
+            name = same_firm_fk_name(table, field.column)
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(name)}"
+            )
+        for target_table in {field.related_model._meta.db_table for field in keys}:
+            # The target's UNIQUE key goes once no other same-firm key references it.
+            key_name = same_firm_key_name(target_table)
+            regclass = _regclass(quote(target_table))
+            schema_editor.execute(
+                _unless_exists(
+                    "pg_constraint fk JOIN pg_constraint uk ON uk.conindid = fk.conindid "
+                    f"WHERE fk.contype = 'f' AND fk.confrelid = {regclass} "
+                    f"AND uk.conrelid = {regclass} AND uk.conname = '{key_name}'",
+                    f"ALTER TABLE {quote(target_table)} "
+                    f"DROP CONSTRAINT IF EXISTS {quote(key_name)}",
+                )
+            )
+
+    def describe(self):
+        return f"Same-firm foreign keys on {self.model_name}"
+
+    def deconstruct(self):
+        kwargs = {"model_name": self.model_name}
+        if self.fields is not None:
+            kwargs["fields"] = self.fields
+        return (self.__class__.__qualname__, [], kwargs)
+
+
+def grant_app_role(using="default", **kwargs):
+    """post_migrate: give the application role and the operator role data access (never DDL)
+    to every table.
+
+    Runs as the role that migrated; a no-op when that role is the application role itself, and
+    for a role that does not exist."""
     from django.db import connections
 
     connection = connections[using]
     app_user = settings.DATABASE_APP_USER
     if not app_user or connection.settings_dict.get("USER") == app_user:
         return
+    operator_user = getattr(settings, "DATABASE_OPERATOR_USER", "")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_user])
-        if cursor.fetchone() is None:
-            return
-        role = connection.ops.quote_name(app_user)
-        cursor.execute(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
-        )
-        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        for user in dict.fromkeys(u for u in (app_user, operator_user) if u):
+            cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [user])
+            if cursor.fetchone() is None:
+                continue
+            role = connection.ops.quote_name(user)
+            cursor.execute(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+            )
+            cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")

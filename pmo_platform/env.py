@@ -12,6 +12,7 @@ import os
 DEFAULTS = {
     "DATABASE_URL": "postgres://pmo_app:pmo_app@127.0.0.1:5432/pmo",
     "DATABASE_OWNER_URL": "postgres://pmo_owner:pmo_owner@127.0.0.1:5432/pmo",
+    "DATABASE_OPERATOR_URL": "postgres://pmo_operator:pmo_operator@127.0.0.1:5432/pmo",
     "DATABASE_ADMIN_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }

@@ -114,21 +114,34 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # Web, worker and beat connect as the application role (no superuser, not table owner, no
 # BYPASSRLS). Migrations run as the owner role: set PMO_DB_ROLE=owner for `manage.py migrate`.
+# Cross-firm reads (`tenancy.all_firms()`: the Django admin for staff, platform beat jobs) use the
+# operator role (BYPASSRLS) through the "operator" alias; the application role has no bypass.
 DATABASE_URL = service_url("DATABASE_URL")
 DATABASE_OWNER_URL = service_url("DATABASE_OWNER_URL")
+DATABASE_OPERATOR_URL = service_url("DATABASE_OPERATOR_URL")
 PMO_DB_ROLE = os.environ.get("PMO_DB_ROLE", "app")
 if PMO_DB_ROLE not in {"app", "owner"}:
     raise RuntimeError("PMO_DB_ROLE must be 'app' or 'owner'")
 _app_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 _owner_db = dj_database_url.parse(DATABASE_OWNER_URL, conn_max_age=0)
+_operator_db = dj_database_url.parse(
+    DATABASE_OPERATOR_URL, conn_max_age=60, conn_health_checks=True
+)
 # The role the owner grants table privileges to after each migration.
 DATABASE_APP_USER = _app_db["USER"]
+DATABASE_OPERATOR_USER = _operator_db["USER"]
 DATABASE_OWNER_CREDENTIALS = {"USER": _owner_db["USER"], "PASSWORD": _owner_db["PASSWORD"]}
 DATABASE_APP_CREDENTIALS = {"USER": _app_db["USER"], "PASSWORD": _app_db["PASSWORD"]}
 DATABASES = {"default": _owner_db if PMO_DB_ROLE == "owner" else _app_db}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DATABASE_TEST_NAME", "test_pmo")}
+# The same database as another role: never migrated, no ATOMIC_REQUESTS (only all_firms() opens
+# a transaction on it), and in tests it points at the test database.
+DATABASES["operator"] = _operator_db
+DATABASES["operator"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+DATABASES["operator"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["pmo_platform.tenancy.OperatorRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -65,11 +65,14 @@ class FirmTask(Task):
 def enqueue(task, _countdown: int = 0, **kwargs) -> None:
     """Publish `task(**kwargs)` after the current transaction commits, durably; `_countdown`
     delays it by that many seconds (a debounce)."""
-    if not transaction.get_connection().in_atomic_block:
+    using = router.db_for_write(OutboxTask)  # the operator's connection inside all_firms()
+    if not transaction.get_connection(using).in_atomic_block:
         raise RuntimeError("enqueue() must be called inside a transaction (a service)")
     json.dumps(kwargs)  # fail now, not in the worker, on anything that is not plain JSON
     row = OutboxTask.objects.create(task_name=task.name, kwargs=kwargs, countdown=_countdown)
-    transaction.on_commit(lambda: publish(row.pk, row.task_name, row.kwargs, row.countdown))
+    transaction.on_commit(
+        lambda: publish(row.pk, row.task_name, row.kwargs, row.countdown), using=using
+    )
 
 
 def publish(pk: int, task_name: str, kwargs: dict, countdown: int = 0) -> bool:

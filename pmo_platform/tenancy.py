@@ -19,7 +19,7 @@ import contextvars
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django_scopes import scope, scopes_disabled
 
 # Transaction-local PostgreSQL settings read by the RLS policies (see pmo_platform/db.py).
@@ -30,6 +30,38 @@ RLS_ALL_FIRMS = "pmo.all_firms"
 _current: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "pmo_rls", default=None
 )
+# The database alias of the operator role (BYPASSRLS; settings.DATABASES["operator"]), and
+# whether the ORM is routed to it (inside `all_firms()`, see OperatorRouter).
+OPERATOR_DB = "operator"
+_operator: contextvars.ContextVar[bool] = contextvars.ContextVar("pmo_operator", default=False)
+
+
+# Clears session-level values (set_config(..., false) or SET without LOCAL, or a role default) so
+# a connection handed to a new request or task starts with no firm, no user and no bypass.
+RESET_SQL = (
+    f"SELECT set_config('{RLS_FIRM}', '', false), set_config('{RLS_USER}', '', false), "
+    f"set_config('{RLS_ALL_FIRMS}', '', false)"
+)
+
+
+def reset_connection(conn) -> None:
+    """Clear the tenant settings at session level on one open connection, unless it is inside a
+    transaction (an entry point never is; a test case is, and rolls back instead)."""
+    if conn.vendor != "postgresql" or conn.connection is None or conn.in_atomic_block:
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(RESET_SQL)
+
+
+def reset_connections(**kwargs) -> None:
+    """request_started and task_prerun: hand out every open connection with clean settings."""
+    for conn in connections.all(initialized_only=True):
+        reset_connection(conn)
+
+
+def reset_new_connection(sender, connection, **kwargs) -> None:
+    """connection_created: a role-level default (ALTER ROLE ... SET pmo.*) is cleared too."""
+    reset_connection(connection)
 
 
 def _set_rls(name: str, value: str) -> None:
@@ -55,12 +87,26 @@ def _rls(name: str, value: str, *, outermost: bool):
 
 
 @contextmanager
+def _routed(to_operator: bool):
+    token = _operator.set(to_operator)
+    try:
+        yield
+    finally:
+        _operator.reset(token)
+
+
+@contextmanager
 def firm_context(firm):
     """Run the block inside one transaction scoped to `firm` on both walls."""
     if firm is None or getattr(firm, "pk", None) is None:
         raise ValueError("firm_context needs a saved firm")
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), _rls(RLS_FIRM, str(firm.pk), outermost=outermost), scope(firm=firm):
+    with (
+        _routed(False),  # as the application role, even inside all_firms()
+        transaction.atomic(),
+        _rls(RLS_FIRM, str(firm.pk), outermost=outermost),
+        scope(firm=firm),
+    ):
         yield firm
 
 
@@ -68,16 +114,41 @@ def firm_context(firm):
 def user_context(user):
     """Let the block read the user's own membership rows across firms (and nothing else)."""
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), _rls(RLS_USER, str(user.pk), outermost=outermost), scopes_disabled():
+    with (
+        _routed(False),
+        transaction.atomic(),
+        _rls(RLS_USER, str(user.pk), outermost=outermost),
+        scopes_disabled(),
+    ):
         yield
 
 
 @contextmanager
 def all_firms():
-    """Platform-operator access across firms: the Django admin and platform-wide jobs only."""
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(), _rls(RLS_ALL_FIRMS, "on", outermost=outermost), scopes_disabled():
+    """Platform-operator access across firms: the Django admin and platform-wide jobs only.
+
+    The block's ORM queries go to the operator role's connection (`OperatorRouter`), inside one
+    transaction on it. The application role has no bypass of its own: no setting it can flip
+    makes it see every firm."""
+    with _routed(True), transaction.atomic(using=OPERATOR_DB), scopes_disabled():
         yield
+
+
+class OperatorRouter:
+    """Inside `all_firms()` every ORM query uses the operator connection; everywhere else the
+    application role's, even for an object that was loaded inside `all_firms()`. Only
+    `all_firms()` and an explicit `.using("operator")` reach the operator role."""
+
+    def db_for_read(self, model, **hints):
+        return OPERATOR_DB if _operator.get() else DEFAULT_DB_ALIAS
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True  # both aliases are the same database
+
+    def allow_migrate(self, db, app_label, **hints):
+        return False if db == OPERATOR_DB else None
 
 
 def firm_public(view):

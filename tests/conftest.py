@@ -1,5 +1,9 @@
 """Test setup: real PostgreSQL (owner role migrates, application role runs the tests, so RLS is
-in force), real Redis and a real Celery worker thread."""
+in force; `all_firms()` uses the operator role on the same test database), real Redis and a real
+Celery worker thread.
+
+The operator role's connection is a second connection: it sees only committed rows, so a test of
+an `all_firms()` path is `django_db(transaction=True, databases="__all__")`."""
 
 from __future__ import annotations
 
@@ -50,6 +54,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _use_role(settings.DATABASE_APP_CREDENTIALS)
     yield
     with django_db_blocker.unblock():
+        # The operator alias (a test mirror of default) must not hold the test database open.
+        connections.close_all()
         _use_role(settings.DATABASE_OWNER_CREDENTIALS)
 
 

@@ -7,6 +7,7 @@ import pytest
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -177,17 +178,20 @@ def test_tasks_given_another_firms_ids_do_nothing(celery_worker, firm_a, firm_b)
         assert not Respondent.objects.filter(sent_at__isnull=False).exists()
 
 
-@pytest.mark.django_db  # the test's transaction never commits: the outbox rows stay to be read
+# The sweep reads across firms as the operator role (its own connection: committed rows only).
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_sweep_hands_each_firms_campaigns_to_that_firm(firm_a, firm_b):
     campaign_a = make(firm_a, n_people=0, name="A open")
     campaign_b = make(firm_b, n_people=0, name="B open")
     make(firm_b, n_people=0, launch=False, name="B draft")
-    OutboxTask.objects.all().delete()
-    assert sweep() == 2
-    queued = sorted(
-        (row.kwargs["firm_id"], row.kwargs["campaign_id"])
-        for row in OutboxTask.objects.filter(task_name="assessments.campaign_housekeeping")
-    )
+    with transaction.atomic():  # never commits: the outbox rows stay to be read
+        OutboxTask.objects.all().delete()
+        assert sweep() == 2
+        queued = sorted(
+            (row.kwargs["firm_id"], row.kwargs["campaign_id"])
+            for row in OutboxTask.objects.filter(task_name="assessments.campaign_housekeeping")
+        )
+        transaction.set_rollback(True)
     assert queued == sorted([(firm_a.firm.pk, campaign_a.pk), (firm_b.firm.pk, campaign_b.pk)])
 
 

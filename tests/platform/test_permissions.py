@@ -9,9 +9,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import services
-from accounts.models import AuditEntry, ClientOrganisation, Invitation, Membership
+from accounts.models import AuditEntry, ClientOrganisation, Firm, Invitation, Membership
 from assessments.models import Campaign, InstrumentVersion, Item, Respondent
-from pmo_platform.tenancy import all_firms, firm_context
+from pmo_platform.tenancy import firm_context
 from reports import services as report_services
 from reports.models import Report
 from tests.helpers import add_people, brand, new_campaign, person
@@ -164,18 +164,25 @@ def refused(name, method):
 
 
 def snapshot():
-    with all_firms():
-        return (
-            sorted(ClientOrganisation.objects.values_list("id", "name", "archived_at")),
-            sorted(Membership.objects.values_list("id", "role")),
-            sorted(Invitation.objects.values_list("id", "revoked_at", "token_hash")),
-            sorted(Campaign.objects.values_list("id", "status", "name", "open_link_token")),
-            sorted(Respondent.objects.values_list("id", "email", "sent_at")),
-            sorted(Item.objects.values_list("id", "text_en", "version_id")),
-            InstrumentVersion.objects.count(),
-            sorted(Report.objects.values_list("id", "status")),
-            AuditEntry.objects.count(),
-        )
+    """Every firm's rows, read in each firm's scope (the test's rows are not committed, so the
+    operator role's connection of `all_firms()` would not see them)."""
+    state = []
+    for firm in Firm.objects.order_by("pk"):
+        with firm_context(firm):
+            state.append(
+                (
+                    sorted(ClientOrganisation.objects.values_list("id", "name", "archived_at")),
+                    sorted(Membership.objects.values_list("id", "role")),
+                    sorted(Invitation.objects.values_list("id", "revoked_at", "token_hash")),
+                    sorted(Campaign.objects.values_list("id", "status", "name", "open_link_token")),
+                    sorted(Respondent.objects.values_list("id", "email", "sent_at")),
+                    sorted(Item.objects.values_list("id", "text_en", "version_id")),
+                    InstrumentVersion.objects.count(),
+                    sorted(Report.objects.values_list("id", "status")),
+                    AuditEntry.objects.count(),
+                )
+            )
+    return state
 
 
 PRIVATE = sorted(name for name, (who, _n, _g) in URLS.items() if who != PUBLIC)

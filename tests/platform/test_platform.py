@@ -132,7 +132,7 @@ def test_invitation_is_delivered_over_smtp(celery_worker, firm_a, settings):
     assert "/join/" in parts["text/plain"] and "/join/" in parts["text/html"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True, databases="__all__")  # the admin reads as the operator
 def test_operator_sees_all_firms_in_the_admin_and_others_do_not(client, firm_a, firm_b):
     from accounts.models import User
 

@@ -102,6 +102,7 @@ def test_user_context_reads_only_the_users_own_membership_rows(firm_a, firm_b):
         assert raw("SELECT count(*) FROM accounts_clientorganisation") == [(0,)]
 
 
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_operator_context_sees_all_firms(firm_a, firm_b):
     with all_firms():
         firms = set(ClientOrganisation.objects.values_list("firm_id", flat=True))
