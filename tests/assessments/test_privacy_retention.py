@@ -74,7 +74,8 @@ def test_the_beat_task_is_scheduled_daily():
     assert entry["schedule"] == timedelta(days=1)
 
 
-@pytest.mark.django_db
+# all_firms() reads as the operator role on its own connection: committed rows only.
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_only_closed_campaigns_past_their_firms_period_are_due(firm_a, firm_b):
     old = closed_campaign(firm_a, months_ago=25, name="Old")
     recent = closed_campaign(firm_a, months_ago=23, name="Recent")
