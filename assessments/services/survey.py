@@ -44,7 +44,21 @@ def invalid_answer() -> ValidationError:
     )
 
 
+def _lock_respondent(respondent: Respondent) -> None:
+    """Lock the respondent's row for the rest of the transaction and refresh what answering
+    depends on, so a parallel submit or autosave waits and then sees the other's outcome."""
+    locked = (
+        Respondent.objects.select_for_update(of=("self",))
+        .only("completed_at", "result", "followup_opt_in")
+        .get(pk=respondent.pk)
+    )
+    respondent.completed_at = locked.completed_at
+    respondent.result = locked.result
+    respondent.followup_opt_in = locked.followup_opt_in
+
+
 def _check_answering(respondent: Respondent) -> None:
+    _lock_respondent(respondent)
     if respondent.completed_at is not None:
         raise _already_submitted()
     if not respondent.campaign.accepts_answers:
