@@ -45,3 +45,21 @@ def not_found(request, exception=None):
 
 def server_error(request):
     return render(request, "500.html", status=500)
+
+
+def link_invalid(request, *, kind: str = "link"):
+    """The neutral "this link is not valid" page for an unknown token (`kind` "link" or
+    "invitation"). It names no firm and shows no branding, and the firm middleware shows the
+    same page for a firm slug that does not exist, so a probe cannot tell whether a firm is
+    there (`firm_public` views name it with `on_unknown_firm`)."""
+    return render(
+        request,
+        "link_invalid.html",
+        {"firm": None, "branding": None, "firm_access": None, "kind": kind, "reason": "unknown"},
+        status=404,
+    )
+
+
+def link_invalid_json(request):
+    """The JSON twin of `link_invalid`."""
+    return JsonResponse({"error": "not found"}, status=404)

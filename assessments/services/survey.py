@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Firm, Language
 from accounts.services import audit
+from pmo_platform.text import check_single_line
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
@@ -191,6 +192,7 @@ def lead_capture(
         )
     email = email.strip().lower()
     validate_email_address(email)
+    name = check_single_line("name", name, max_length=150)
     if selectors.campaign_has_email(campaign=respondent.campaign, email=email):
         # The same person took the open test before: keep the earlier answers' row unique.
         raise _email_already_used()
@@ -198,7 +200,7 @@ def lead_capture(
         with transaction.atomic():
             claimed = Respondent.objects.filter(pk=respondent.pk, email="").update(
                 email=email,
-                name=name.strip()[:150],
+                name=name,
                 consent_at=timezone.now(),
                 followup_opt_in=followup_opt_in,
             )
