@@ -149,7 +149,7 @@ class BrandingForm(forms.Form):
                     if max(width, height) <= settings.LOGO_MAX_PIXELS:
                         image.verify()  # decode only what has passed the size check
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            # The header claims more pixels than Pillow will ever decode (20,000 × 20,000).
+            # The header claims more pixels than Pillow will ever decode (20,000 by 20,000).
             raise forms.ValidationError(
                 _("The logo has far too many pixels; at most %(max)s pixels per side."),
                 code=AccountsErrorCode.LOGO_TOO_MANY_PIXELS,
