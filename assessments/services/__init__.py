@@ -65,6 +65,7 @@ from .survey import (
     respondent_set_language,
     respondent_submit,
     respondent_unsubscribe,
+    survey_post,
 )
 
 __all__ = [
@@ -118,6 +119,7 @@ __all__ = [
     "respondents_add",
     "respondents_import_csv",
     "result_view",
+    "survey_post",
     "survey_url",
     "validate_placeholders",
 ]

@@ -128,6 +128,23 @@ def respondent_submit(*, firm: Firm, respondent: Respondent, followup_opt_in: bo
     return result
 
 
+@transaction.atomic
+def survey_post(
+    *,
+    firm: Firm,
+    respondent: Respondent,
+    answers: dict[int, int | None],
+    submit: bool,
+    followup_opt_in: bool = False,
+) -> None:
+    """The whole survey form at once (the no-JavaScript path): every answer, then the submit
+    when asked. One transaction: a bad answer or a failed submit writes nothing at all."""
+    for item_id, value in answers.items():
+        answer_save(firm=firm, respondent=respondent, item_id=item_id, value=value)
+    if submit:
+        respondent_submit(firm=firm, respondent=respondent, followup_opt_in=followup_opt_in)
+
+
 def _enqueue_result_email(*, firm: Firm, respondent: Respondent) -> None:
     enqueue_respondent_email(
         firm=firm, respondent_id=respondent.pk, kind=EmailKind.RESULT, sequence=0

@@ -89,13 +89,14 @@ def survey(request, firm_slug, token):
     if request.method == "POST":
         # Without JavaScript the whole form arrives here; with it, answers were already saved.
         try:
-            _save_posted_answers(request, respondent)
+            services.survey_post(
+                firm=request.firm,
+                respondent=respondent,
+                answers=_posted_answers(request),
+                submit="submit" in request.POST,
+                followup_opt_in=request.POST.get("followup_opt_in") == "on",
+            )
             if "submit" in request.POST:
-                services.respondent_submit(
-                    firm=request.firm,
-                    respondent=respondent,
-                    followup_opt_in=request.POST.get("followup_opt_in") == "on",
-                )
                 return redirect("assessments:survey_result", firm_slug=firm_slug, token=token)
         except ValidationError as exc:
             error, error_codes = " ".join(exc.messages), error_codes_of(exc)
@@ -126,13 +127,15 @@ def _parse_value(raw: str):
     raise invalid_answer()
 
 
-def _save_posted_answers(request, respondent):
+def _posted_answers(request) -> dict:
+    """`item-<id>` fields of the posted form, parsed (an answer off the scale: ValidationError
+    before anything is saved)."""
+    answers = {}
     for key, raw in request.POST.items():
         item_id = id_or_none(key[5:]) if key.startswith("item-") else None
         if item_id is not None:
-            services.answer_save(
-                firm=request.firm, respondent=respondent, item_id=item_id, value=_parse_value(raw)
-            )
+            answers[item_id] = _parse_value(raw)
+    return answers
 
 
 @require_POST

@@ -299,3 +299,18 @@ def test_dates_at_the_edges_of_the_range_render(client, firm_a, campaign):
         client.get(reverse("assessments:campaign_list", args=[firm_a.firm.slug])).status_code == 200
     )
     assert timezone.now() + timedelta(days=1) < datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def test_a_bad_answer_in_the_posted_form_saves_none_of_the_others(client, firm_a):
+    """Without JavaScript the whole form posts at once: one answer off the scale or a failed
+    submit, and nothing of that post is kept."""
+    token, _item = _open_respondent(firm_a)
+    with firm_context(firm_a.firm):
+        items = list(Item.objects.filter(version__campaigns__respondents__isnull=False)[:3])
+    path = reverse("assessments:survey", args=[firm_a.firm.slug, token])
+    form = {f"item-{items[0].pk}": "4", f"item-{items[1].pk}": "9", f"item-{items[2].pk}": "2"}
+    assert client.post(path, form).status_code == 400
+    good = {f"item-{items[0].pk}": "4", f"item-{items[1].pk}": "3"}
+    assert client.post(path, {**good, "submit": "1"}).status_code == 400  # 22 missing
+    with firm_context(firm_a.firm):
+        assert not Answer.objects.exists()
