@@ -14,6 +14,23 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Rows stored before the range existed (the year-1 campaign) would stop the constraint:
+        # bring them to the nearest date of the range first (a close date in year 1 had passed
+        # anyway; an opening date out of range means "open at launch"). Across firms, as the
+        # owner role, which the forced row-level security policies also bind.
+        migrations.RunSQL(
+            sql=[
+                "SELECT set_config('pmo.all_firms', 'on', true)",
+                "UPDATE assessments_campaign SET closes_at = '2000-01-01T00:00:00Z' "
+                "WHERE closes_at < '2000-01-01T00:00:00Z'",
+                "UPDATE assessments_campaign SET closes_at = '2099-12-31T00:00:00Z' "
+                "WHERE closes_at >= '2100-01-01T00:00:00Z'",
+                "UPDATE assessments_campaign SET opens_at = NULL "
+                "WHERE opens_at < '2000-01-01T00:00:00Z' OR opens_at >= '2100-01-01T00:00:00Z'",
+                "SELECT set_config('pmo.all_firms', '', true)",
+            ],
+            reverse_sql=migrations.RunSQL.noop,
+        ),
         migrations.AddConstraint(
             model_name='campaign',
             constraint=models.CheckConstraint(condition=models.Q(('closes_at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)), ('closes_at__lt', datetime.datetime(2100, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)), models.Q(('opens_at__isnull', True), models.Q(('opens_at__gte', datetime.datetime(2000, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)), ('opens_at__lt', datetime.datetime(2100, 1, 1, 0, 0, tzinfo=datetime.timezone.utc))), _connector='OR')), name='campaign_dates_in_range'),
