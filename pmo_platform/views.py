@@ -39,8 +39,14 @@ def health(request):
     )
 
 
+# The page chrome without a firm: a 404 under /f/<slug>/ of a public page (a logo digest that
+# is not the current one) must not show the firm's name and colours, or it would tell a probe
+# that the slug exists.
+NO_FIRM = {"firm": None, "branding": None, "firm_access": None}
+
+
 def not_found(request, exception=None):
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", NO_FIRM, status=404)
 
 
 def server_error(request):
@@ -55,7 +61,7 @@ def link_invalid(request, *, kind: str = "link"):
     return render(
         request,
         "link_invalid.html",
-        {"firm": None, "branding": None, "firm_access": None, "kind": kind, "reason": "unknown"},
+        {**NO_FIRM, "kind": kind, "reason": "unknown"},
         status=404,
     )
 

@@ -181,3 +181,12 @@ def test_unknown_invitation_page_is_the_same_under_any_firm_or_none(client, firm
     page = real.content.decode()
     assert firm_a.firm.name not in page and "logo" not in page and "#7A1F5C" not in page
     assert "This invitation link is not valid" in page
+
+
+def test_unknown_logo_digest_looks_the_same_under_any_firm_or_none(client, firm_a):
+    brand(firm_a)
+    real = client.get(reverse("accounts:logo", args=[firm_a.firm.slug, "0" * 64]))
+    missing = client.get(reverse("accounts:logo", args=["no-such-firm", "0" * 64]))
+    assert real.status_code == missing.status_code == 404
+    assert _without_request_details(real) == _without_request_details(missing)
+    assert firm_a.firm.name not in real.content.decode()

@@ -314,3 +314,29 @@ def test_a_bad_answer_in_the_posted_form_saves_none_of_the_others(client, firm_a
     assert client.post(path, {**good, "submit": "1"}).status_code == 400  # 22 missing
     with firm_context(firm_a.firm):
         assert not Answer.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["Agree\x00", "Line\u2028separator", "Esc\x1b[2J"])
+def test_instrument_texts_refuse_control_characters_in_form_and_service(client, firm_a, text):
+    with firm_context(firm_a.firm):
+        item = Item.objects.first()
+        before = (Item.objects.count(), InstrumentVersion.objects.count())
+    client.force_login(firm_a.owner)
+    response = client.post(
+        reverse("assessments:item_edit", args=[firm_a.firm.slug, item.pk]),
+        {"text_en": text, "text_sv": "Ok", "weight": "1"},
+    )
+    assert PlatformErrorCode.CONTROL_CHARACTERS in form_error_codes(response)["text_en"]
+    with firm_context(firm_a.firm), pytest.raises(ValidationError) as exc:
+        services.item_update(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            item=item,
+            text_en=text,
+            text_sv="Ok",
+            reverse=False,
+            weight=1,
+        )
+    assert exc.value.error_dict["text_en"][0].code == PlatformErrorCode.CONTROL_CHARACTERS
+    with firm_context(firm_a.firm):
+        assert (Item.objects.count(), InstrumentVersion.objects.count()) == before
