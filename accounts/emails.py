@@ -11,6 +11,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from pmo_platform.text import header_safe
+
 from .models import Branding, Firm
 
 
@@ -38,7 +40,7 @@ def branding_context(firm: Firm, branding: Branding) -> dict:
 def sender_address(branding: Branding) -> str:
     """The firm's sender name on the platform's own address (SPF/DKIM stay valid)."""
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((branding.sender_name or branding.firm.name, address))
+    return formataddr((header_safe(branding.sender_name or branding.firm.name), address))
 
 
 def build_branded_email(
@@ -57,7 +59,9 @@ def build_branded_email(
         full_context = branding_context(firm, branding) | context | {"language": language}
         text = render_to_string(f"{template}.txt", full_context)
         html = render_to_string(f"{template}.html", full_context)
-        subject = str(subject).replace("\n", " ").strip()
+        # Subjects are built from stored names: one with a line break (a row older than the
+        # input checks) would make Django refuse the message and stop a whole batch.
+        subject = header_safe(subject)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,

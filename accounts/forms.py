@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 
 from django import forms
 from django.conf import settings
@@ -14,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 from PIL import Image, UnidentifiedImageError
+
+from pmo_platform.forms import TextField
+from pmo_platform.text import has_control_characters
 
 from . import services
 from .error_codes import AccountsErrorCode
@@ -26,8 +30,8 @@ LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 class FirmSignupForm(forms.Form):
     """Extra fields on allauth's sign-up form: every sign-up creates a consultancy firm."""
 
-    name = forms.CharField(label=_("Your name"), max_length=150)
-    firm_name = forms.CharField(label=_("Firm name"), max_length=120)
+    name = TextField(label=_("Your name"), max_length=150)
+    firm_name = TextField(label=_("Firm name"), max_length=120)
 
     field_order = ["name", "firm_name", "email", "password1", "password2"]
 
@@ -97,10 +101,11 @@ class BrandingForm(forms.Form):
     )
     primary_color = ColorField(label=_("Primary colour"))
     accent_color = ColorField(label=_("Accent colour"))
-    email_footer = forms.CharField(
+    email_footer = TextField(
         label=_("Email footer"),
         required=False,
         max_length=1000,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Plain text at the bottom of every email, e.g. your address."),
     )
@@ -116,7 +121,7 @@ class BrandingForm(forms.Form):
 
     def clean_sender_name(self):
         value = self.cleaned_data["sender_name"].strip()
-        if any(ch in value for ch in '\r\n<>"'):
+        if has_control_characters(value) or any(ch in value for ch in '<>"'):
             raise forms.ValidationError(
                 _('The sender name cannot contain line breaks, <, > or ".'),
                 code=AccountsErrorCode.SENDER_NAME_INVALID,
@@ -135,11 +140,22 @@ class BrandingForm(forms.Form):
             )
         content = upload.read()
         try:
-            with Image.open(io.BytesIO(content)) as image:
-                image_format = image.format
-                width, height = image.size
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            with warnings.catch_warnings():
+                # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse those too.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(content)) as image:
+                    image_format = image.format
+                    width, height = image.size
+                    if max(width, height) <= settings.LOGO_MAX_PIXELS:
+                        image.verify()  # decode only what has passed the size check
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            # The header claims more pixels than Pillow will ever decode (20,000 by 20,000).
+            raise forms.ValidationError(
+                _("The logo has far too many pixels; at most %(max)s pixels per side."),
+                code=AccountsErrorCode.LOGO_TOO_MANY_PIXELS,
+                params={"max": settings.LOGO_MAX_PIXELS},
+            ) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
             raise forms.ValidationError(
                 _("This file is not an image we can use. Upload a PNG, JPEG or WebP file."),
                 code=AccountsErrorCode.LOGO_NOT_IMAGE,
@@ -160,7 +176,7 @@ class BrandingForm(forms.Form):
 
 
 class ClientForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=160)
+    name = TextField(label=_("Name"), max_length=160)
     industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
     size_band = forms.ChoiceField(label=_("Size"), choices=SizeBand.choices)
     country = LazyTypedChoiceField(label=_("Country"), choices=countries)
@@ -176,7 +192,7 @@ class ClientForm(forms.Form):
 
 class ColleagueInvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
-    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    name = TextField(label=_("Name"), max_length=150, required=False)
     role = forms.ChoiceField(
         label=_("Role"),
         choices=[
@@ -189,7 +205,7 @@ class ColleagueInvitationForm(forms.Form):
 
 class ExecutiveInvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
-    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    name = TextField(label=_("Name"), max_length=150, required=False)
     language = forms.ChoiceField(label=_("Language of the invitation"), choices=Language.choices)
 
 
@@ -203,10 +219,12 @@ class MemberRoleForm(forms.Form):
 class AcceptInvitationForm(forms.Form):
     """For someone without an account: the email comes from the invitation."""
 
-    name = forms.CharField(label=_("Your name"), max_length=150)
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput, strip=False)
+    name = TextField(label=_("Your name"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Password"), max_length=512, widget=forms.PasswordInput, strip=False
+    )
     password2 = forms.CharField(
-        label=_("Password (again)"), widget=forms.PasswordInput, strip=False
+        label=_("Password (again)"), max_length=512, widget=forms.PasswordInput, strip=False
     )
 
     def __init__(self, *args, email: str, **kwargs):

@@ -54,6 +54,9 @@ class FirmScopeMiddleware:
             return redirect_to_login(request.get_full_path())
         firm = firm_by_slug(slug)
         if firm is None:
+            unknown = getattr(match.func, "on_unknown_firm", None) if public else None
+            if unknown is not None:
+                return unknown(request)
             raise Http404
         with firm_context(firm):
             access = firm_access(user=request.user, firm=firm)

@@ -40,6 +40,7 @@ class AssessmentsErrorCode(StrEnum):
     CSV_TOO_MANY_ROWS = "csv_too_many_rows"
     CSV_TOO_MANY_COLUMNS = "csv_too_many_columns"
     CSV_ROW_INVALID = "csv_row_invalid"
+    CONTROL_CHARACTERS = "control_characters"
     # The survey, the open link and leads
     ALREADY_SUBMITTED = "already_submitted"
     ASSESSMENT_CLOSED = "assessment_closed"

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Language
+from pmo_platform.forms import BoundedDateTimeField, TextField
 
 from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
@@ -20,26 +21,28 @@ class DateTimeInput(forms.DateTimeInput):
 class CampaignForm(forms.Form):
     client = forms.ModelChoiceField(label=_("Client"), queryset=None)
     version = forms.ModelChoiceField(label=_("Instrument"), queryset=None)
-    name = forms.CharField(label=_("Name"), max_length=160)
-    opens_at = forms.DateTimeField(
+    name = TextField(label=_("Name"), max_length=160)
+    opens_at = BoundedDateTimeField(
         label=_("Opens"),
         required=False,
         widget=DateTimeInput(),
         help_text=_("Leave empty to open as soon as you launch the campaign."),
     )
-    closes_at = forms.DateTimeField(label=_("Closes"), widget=DateTimeInput())
+    closes_at = BoundedDateTimeField(label=_("Closes"), widget=DateTimeInput())
     default_language = forms.ChoiceField(label=_("Default language"), choices=Language.choices)
-    invitation_subject_en = forms.CharField(label=_("Invitation subject (English)"), max_length=200)
-    invitation_body_en = forms.CharField(
+    invitation_subject_en = TextField(label=_("Invitation subject (English)"), max_length=200)
+    invitation_body_en = TextField(
         label=_("Invitation text (English)"),
         max_length=4000,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("You can use {name}, {client}, {firm} and {deadline}."),
     )
-    invitation_subject_sv = forms.CharField(label=_("Invitation subject (Swedish)"), max_length=200)
-    invitation_body_sv = forms.CharField(
+    invitation_subject_sv = TextField(label=_("Invitation subject (Swedish)"), max_length=200)
+    invitation_body_sv = TextField(
         label=_("Invitation text (Swedish)"),
         max_length=4000,
+        multiline=True,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     reminder_interval_days = forms.IntegerField(
@@ -82,12 +85,12 @@ class CampaignForm(forms.Form):
 
 class RespondentForm(forms.Form):
     email = forms.EmailField(label=_("Email"))
-    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    name = TextField(label=_("Name"), max_length=150, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     role_level = forms.ChoiceField(
         label=_("Role level"), choices=[("", "—"), *RoleLevel.choices], required=False
     )
-    department = forms.CharField(label=_("Department"), max_length=100, required=False)
+    department = TextField(label=_("Department"), max_length=100, required=False)
 
 
 class RespondentCsvForm(forms.Form):
@@ -112,7 +115,7 @@ class RespondentCsvForm(forms.Form):
 
 class LeadForm(forms.Form):
     email = forms.EmailField(label=_("Your email"))
-    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    name = TextField(label=_("Your name"), max_length=150, required=False)
     consent = forms.BooleanField(
         label=_("Email me my results and tips. I agree that %(firm)s may contact me about them."),
         required=True,
@@ -127,11 +130,17 @@ class LeadForm(forms.Form):
 
 
 class ItemForm(forms.Form):
-    text_en = forms.CharField(
-        label=_("Statement (English)"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    text_en = TextField(
+        label=_("Statement (English)"),
+        max_length=300,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    text_sv = forms.CharField(
-        label=_("Statement (Swedish)"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    text_sv = TextField(
+        label=_("Statement (Swedish)"),
+        max_length=300,
+        multiline=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     reverse = forms.BooleanField(
         label=_("Reverse-scored"),
@@ -151,13 +160,19 @@ class NewItemForm(ItemForm):
 
 
 class DimensionForm(forms.Form):
-    name_en = forms.CharField(label=_("Name (English)"), max_length=120)
-    name_sv = forms.CharField(label=_("Name (Swedish)"), max_length=120)
-    description_en = forms.CharField(
-        label=_("Description (English)"), widget=forms.Textarea(attrs={"rows": 2})
+    name_en = TextField(label=_("Name (English)"), max_length=120)
+    name_sv = TextField(label=_("Name (Swedish)"), max_length=120)
+    description_en = TextField(
+        max_length=2000,
+        multiline=True,
+        label=_("Description (English)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    description_sv = forms.CharField(
-        label=_("Description (Swedish)"), widget=forms.Textarea(attrs={"rows": 2})
+    description_sv = TextField(
+        max_length=2000,
+        multiline=True,
+        label=_("Description (Swedish)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -166,17 +181,29 @@ def _lines(value: str) -> list[str]:
 
 
 class AdviceForm(forms.Form):
-    step_en = forms.CharField(
-        label=_("Development step (English)"), widget=forms.Textarea(attrs={"rows": 2})
+    step_en = TextField(
+        max_length=2000,
+        multiline=True,
+        label=_("Development step (English)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    step_sv = forms.CharField(
-        label=_("Development step (Swedish)"), widget=forms.Textarea(attrs={"rows": 2})
+    step_sv = TextField(
+        max_length=2000,
+        multiline=True,
+        label=_("Development step (Swedish)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    tips_en = forms.CharField(
-        label=_("Tips (English), one per line"), widget=forms.Textarea(attrs={"rows": 4})
+    tips_en = TextField(
+        max_length=4000,
+        multiline=True,
+        label=_("Tips (English), one per line"),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
-    tips_sv = forms.CharField(
-        label=_("Tips (Swedish), one per line"), widget=forms.Textarea(attrs={"rows": 4})
+    tips_sv = TextField(
+        max_length=4000,
+        multiline=True,
+        label=_("Tips (Swedish), one per line"),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def clean_tips_en(self):

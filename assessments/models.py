@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import ClientOrganisation, Language, TenantModel
+from pmo_platform.dates import EARLIEST_DATE, LATEST_DATE
 
 
 def localized(obj, field: str, language: str) -> str:
@@ -208,6 +209,15 @@ class Campaign(TenantModel):
             ),
             models.CheckConstraint(
                 condition=Q(reminder_interval_days__gte=1), name="campaign_reminder_interval"
+            ),
+            # The range the forms and services allow (pmo_platform.dates).
+            models.CheckConstraint(
+                condition=Q(closes_at__gte=EARLIEST_DATE, closes_at__lt=LATEST_DATE)
+                & (
+                    Q(opens_at__isnull=True)
+                    | Q(opens_at__gte=EARLIEST_DATE, opens_at__lt=LATEST_DATE)
+                ),
+                name="campaign_dates_in_range",
             ),
         ]
         indexes = [models.Index(fields=["firm", "status"], name="campaign_firm_status")]

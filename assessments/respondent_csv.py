@@ -14,6 +14,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from accounts.models import Language
+from pmo_platform.text import has_control_characters
 
 from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
@@ -44,6 +45,11 @@ def clean_respondent_row(row: dict, default_language: str) -> dict:
         )
     name = (row.get("name") or "").strip()
     department = (row.get("department") or "").strip()
+    if has_control_characters(name) or has_control_characters(department):
+        raise ValidationError(
+            _("name and department cannot contain control characters"),
+            code=Code.CONTROL_CHARACTERS,
+        )
     if len(name) > 150:
         raise ValidationError(_("name is longer than 150 characters"), code=Code.NAME_TOO_LONG)
     if len(department) > 100:
@@ -73,6 +79,14 @@ class CsvImportError(ValidationError):
         super().__init__([ValidationError(f"{p.line}: {p.reason}", code=p.code) for p in problems])
 
 
+def _unreadable(reader, exc: csv.Error) -> CsvProblem:
+    return CsvProblem(
+        reader.line_num,
+        _("The file could not be read as CSV (%(error)s).") % {"error": exc},
+        Code.CSV_UNREADABLE,
+    )
+
+
 def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]:
     """Every row valid, or a CsvImportError listing every bad row with its line number."""
     if len(content) > CSV_MAX_BYTES:
@@ -100,8 +114,12 @@ def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    # Universal newlines: files saved with CR-only line endings (old Mac Excel) read as rows.
+    reader = csv.DictReader(io.StringIO(text, newline=None), dialect=dialect)
+    try:
+        headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise CsvImportError([_unreadable(reader, exc)]) from None
     if "email" not in headers:
         raise CsvImportError(
             [
@@ -117,13 +135,7 @@ def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]
     try:
         _read_rows(reader, rows, problems, default_language)
     except csv.Error as exc:
-        problems.append(
-            CsvProblem(
-                reader.line_num,
-                _("The file could not be read as CSV (%(error)s).") % {"error": exc},
-                Code.CSV_UNREADABLE,
-            )
-        )
+        problems.append(_unreadable(reader, exc))
     if problems:
         raise CsvImportError(problems)
     if not rows:

@@ -1,5 +1,9 @@
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+
+from . import text
+from .dates import date_range_error, validate_date_range
 
 
 def add_service_errors(form, exc: ValidationError) -> None:
@@ -36,3 +40,30 @@ def perform(request, call, *, success: str) -> bool:
         return False
     messages.success(request, success)
     return True
+
+
+class TextField(forms.CharField):
+    """A text input with a length limit (always) and no control characters: single-line by
+    default; `multiline=True` allows line breaks and tabs (CR LF is stored as LF)."""
+
+    def __init__(self, *, max_length: int, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        validator = text.validate_multi_line if multiline else text.validate_single_line
+        kwargs["validators"] = [validator, *kwargs.get("validators", ())]
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return text.normalize_newlines(value) if self.multiline else value
+
+
+class BoundedDateTimeField(forms.DateTimeField):
+    """A date and time within EARLIEST_DATE and LATEST_DATE."""
+
+    default_validators = [validate_date_range]
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except (OverflowError, ValueError):  # a year the time zone cannot shift
+            raise date_range_error() from None

@@ -153,7 +153,11 @@ class OperatorRouter:
 
 def firm_public(view):
     """Mark a view under /f/<firm_slug>/ as reachable without a membership (token or public
-    pages). The firm scope is still entered; the view does its own access check."""
+    pages). The firm scope is still entered; the view does its own access check.
+
+    A view may carry `on_unknown_firm(request)`: the response for a firm slug that does not
+    exist, which should be the one it gives for an unknown token under a real firm (so a slug
+    cannot be probed through it). Without it a missing firm is a plain 404."""
     view.firm_public = True
     return view
 

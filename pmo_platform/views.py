@@ -39,9 +39,33 @@ def health(request):
     )
 
 
+# The page chrome without a firm: a 404 under /f/<slug>/ of a public page (a logo digest that
+# is not the current one) must not show the firm's name and colours, or it would tell a probe
+# that the slug exists.
+NO_FIRM = {"firm": None, "branding": None, "firm_access": None}
+
+
 def not_found(request, exception=None):
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", NO_FIRM, status=404)
 
 
 def server_error(request):
     return render(request, "500.html", status=500)
+
+
+def link_invalid(request, *, kind: str = "link"):
+    """The neutral "this link is not valid" page for an unknown token (`kind` "link" or
+    "invitation"). It names no firm and shows no branding, and the firm middleware shows the
+    same page for a firm slug that does not exist, so a probe cannot tell whether a firm is
+    there (`firm_public` views name it with `on_unknown_firm`)."""
+    return render(
+        request,
+        "link_invalid.html",
+        {**NO_FIRM, "kind": kind, "reason": "unknown"},
+        status=404,
+    )
+
+
+def link_invalid_json(request):
+    """The JSON twin of `link_invalid`."""
+    return JsonResponse({"error": "not found"}, status=404)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pmo_platform.errors import field_error
+from pmo_platform.text import check_single_line
 
 from ..error_codes import AccountsErrorCode
 from ..models import ClientExecutive, ClientOrganisation, Firm, User
@@ -34,7 +35,7 @@ def client_create(
 ) -> ClientOrganisation:
     client = ClientOrganisation(
         firm=firm,
-        name=name.strip(),
+        name=check_single_line("name", name),
         industry=industry,
         size_band=size_band,
         country=country,
@@ -58,7 +59,7 @@ def client_update(
 ) -> ClientOrganisation:
     before = {f: str(getattr(client, f)) for f in CLIENT_FIELDS}
     client.name, client.industry, client.size_band, client.country = (
-        name.strip(),
+        check_single_line("name", name),
         industry,
         size_band,
         country,

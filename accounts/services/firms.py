@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from pmo_platform.errors import field_error
 from pmo_platform.tenancy import firm_context
+from pmo_platform.text import check_single_line
 
 from ..error_codes import AccountsErrorCode
 from ..models import Branding, Firm, Language, Membership, Role, User
@@ -41,7 +42,7 @@ def _unique_slug(name: str) -> str:
 @transaction.atomic
 def firm_signup(*, owner: User, firm_name: str, language: str = Language.ENGLISH) -> Firm:
     """Create a firm with `owner` as its owner, default branding and a first audit entry."""
-    firm_name = firm_name.strip()
+    firm_name = check_single_line("firm_name", firm_name, max_length=120)
     if not firm_name:
         raise field_error(
             "firm_name", _("Enter the name of your firm."), AccountsErrorCode.FIRM_NAME_REQUIRED
@@ -74,7 +75,7 @@ def branding_update(
         branding = Branding(firm=firm)
     branding.primary_color = primary_color.upper()
     branding.accent_color = accent_color.upper()
-    branding.sender_name = sender_name
+    branding.sender_name = sender_name = check_single_line("sender_name", sender_name)
     branding.reply_to = reply_to
     branding.email_footer = email_footer
     branding.default_language = default_language

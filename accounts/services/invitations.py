@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from pmo_platform.errors import field_error
 from pmo_platform.tasks import enqueue
+from pmo_platform.text import check_single_line
 
 from ..emails import absolute_url, build_branded_email
 from ..error_codes import AccountsErrorCode
@@ -94,7 +95,7 @@ def invitation_create(
     invitation = Invitation(
         firm=firm,
         email=email,
-        name=name.strip(),
+        name=check_single_line("name", name),
         role=role,
         client=client,
         language=language or branding_for_firm(firm=firm).default_language,
@@ -268,7 +269,10 @@ def user_create_for_invitation(*, invitation: Invitation, name: str, password: s
             code=AccountsErrorCode.ACCOUNT_EXISTS,
         )
     user = User.objects.create_user(
-        email=invitation.email, password=password, name=name.strip(), language=invitation.language
+        email=invitation.email,
+        password=password,
+        name=check_single_line("name", name, max_length=150),
+        language=invitation.language,
     )
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user

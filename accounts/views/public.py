@@ -14,6 +14,7 @@ from django.views.decorators.cache import cache_control
 
 from pmo_platform.forms import add_service_errors
 from pmo_platform.tenancy import firm_public
+from pmo_platform.views import link_invalid
 
 from .. import selectors, services
 from ..access import UnusableInvitation, access_invitation_link, access_logo
@@ -31,11 +32,17 @@ def logo(request, firm_slug, digest):
     return response
 
 
+def _unknown_invitation(request):
+    return link_invalid(request, kind="invitation")
+
+
 @firm_public
 def invitation_open(request, firm_slug, token):
     try:
         invitation = access_invitation_link(request.firm, token)
     except UnusableInvitation as problem:
+        if problem.invitation is None:
+            return _unknown_invitation(request)
         return render(
             request,
             "accounts/invitation_invalid.html",
@@ -76,6 +83,9 @@ def invitation_open(request, firm_slug, token):
         context,
         status=400 if request.method == "POST" else 200,
     )
+
+
+invitation_open.on_unknown_firm = _unknown_invitation
 
 
 def _accept(request, invitation, user, log_in=False):

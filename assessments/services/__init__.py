@@ -72,6 +72,7 @@ from .survey import (
     respondent_set_language,
     respondent_submit,
     respondent_unsubscribe,
+    survey_post,
 )
 
 __all__ = [
@@ -130,6 +131,7 @@ __all__ = [
     "respondents_add",
     "respondents_import_csv",
     "result_view",
+    "survey_post",
     "survey_url",
     "validate_placeholders",
 ]

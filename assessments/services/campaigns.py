@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ClientOrganisation, Firm, User
 from accounts.services import audit
+from pmo_platform.dates import date_range_error, validate_date_range
+from pmo_platform.text import check_single_line, control_characters_error, validate_multi_line
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
@@ -79,7 +81,27 @@ def validate_placeholders(text: str, field: str) -> None:
         )
 
 
+def _validate_text(campaign: Campaign) -> None:
+    for field in ("name", "invitation_subject_en", "invitation_subject_sv"):
+        setattr(campaign, field, check_single_line(field, getattr(campaign, field)))
+    for field in ("invitation_body_en", "invitation_body_sv"):
+        try:
+            validate_multi_line(getattr(campaign, field).replace("\r", ""))
+        except ValidationError:
+            raise ValidationError({field: control_characters_error()}) from None
+
+
+def _validate_dates(campaign: Campaign) -> None:
+    for field in ("opens_at", "closes_at"):
+        try:
+            validate_date_range(getattr(campaign, field))
+        except (ValidationError, TypeError):
+            raise ValidationError({field: date_range_error()}) from None
+
+
 def _validate_campaign(campaign: Campaign) -> None:
+    _validate_text(campaign)
+    _validate_dates(campaign)
     for field in (
         "invitation_subject_en",
         "invitation_body_en",

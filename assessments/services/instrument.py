@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Firm, User
 from accounts.services import audit
+from pmo_platform.text import control_characters_error, has_control_characters
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
@@ -211,8 +212,18 @@ def _audit_edit(*, firm: Firm, actor: User, action: str, target, version, **deta
     )
 
 
+def _check_texts(values: dict) -> None:
+    """Statements, names, descriptions, steps and tips: no control characters but line breaks
+    and tabs, whoever calls."""
+    for name, value in values.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and has_control_characters(t, multiline=True) for t in texts):
+            raise ValidationError({name: control_characters_error()})
+
+
 def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clean=False, **details):
     """The one way an edit is made: into `obj`'s editable counterpart, saved and audited."""
+    _check_texts(values)
     version, target = editable_counterpart(firm=firm, actor=actor, obj=obj)
     for name, value in values.items():
         setattr(target, name, value)
@@ -246,6 +257,7 @@ def item_add(
     sign: int,
 ) -> Item:
     """Add a statement to a dimension (in a new version when this one is frozen)."""
+    _check_texts({"text_en": text_en, "text_sv": text_sv})
     version, target = editable_counterpart(firm=firm, actor=actor, obj=dimension)
     key, order = selectors.new_item_slot(version=version, dimension=target)
     # Keep the survey order: the new statement goes right after this dimension's last one.

@@ -17,7 +17,7 @@ from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
 from ..links import respondent_token
 from ..models import Campaign, CampaignStatus, EmailKind, Respondent
-from ..respondent_csv import parse_respondent_csv
+from ..respondent_csv import clean_respondent_row, parse_respondent_csv
 from .emails import enqueue_campaign_emails, enqueue_respondent_email
 
 
@@ -38,6 +38,7 @@ def respondents_add(*, firm: Firm, actor: User, campaign: Campaign, rows: list[d
         )
     merged: dict[str, dict] = {}
     for row in rows:
+        row = clean_respondent_row(row, campaign.default_language)  # whoever the caller is
         merged[row["email"]] = row
     existing = {
         r.email: r

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Firm, Language
 from accounts.services import audit
+from pmo_platform.text import check_single_line
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
@@ -44,7 +45,21 @@ def invalid_answer() -> ValidationError:
     )
 
 
+def _lock_respondent(respondent: Respondent) -> None:
+    """Lock the respondent's row for the rest of the transaction and refresh what answering
+    depends on, so a parallel submit or autosave waits and then sees the other's outcome."""
+    locked = (
+        Respondent.objects.select_for_update(of=("self",))
+        .only("completed_at", "result", "followup_opt_in")
+        .get(pk=respondent.pk)
+    )
+    respondent.completed_at = locked.completed_at
+    respondent.result = locked.result
+    respondent.followup_opt_in = locked.followup_opt_in
+
+
 def _check_answering(respondent: Respondent) -> None:
+    _lock_respondent(respondent)
     if respondent.completed_at is not None:
         raise _already_submitted()
     if not respondent.campaign.accepts_answers:
@@ -113,6 +128,23 @@ def respondent_submit(*, firm: Firm, respondent: Respondent, followup_opt_in: bo
     return result
 
 
+@transaction.atomic
+def survey_post(
+    *,
+    firm: Firm,
+    respondent: Respondent,
+    answers: dict[int, int | None],
+    submit: bool,
+    followup_opt_in: bool = False,
+) -> None:
+    """The whole survey form at once (the no-JavaScript path): every answer, then the submit
+    when asked. One transaction: a bad answer or a failed submit writes nothing at all."""
+    for item_id, value in answers.items():
+        answer_save(firm=firm, respondent=respondent, item_id=item_id, value=value)
+    if submit:
+        respondent_submit(firm=firm, respondent=respondent, followup_opt_in=followup_opt_in)
+
+
 def _enqueue_result_email(*, firm: Firm, respondent: Respondent) -> None:
     enqueue_respondent_email(
         firm=firm, respondent_id=respondent.pk, kind=EmailKind.RESULT, sequence=0
@@ -177,6 +209,7 @@ def lead_capture(
         )
     email = email.strip().lower()
     validate_email_address(email)
+    name = check_single_line("name", name, max_length=150)
     if selectors.campaign_has_email(campaign=respondent.campaign, email=email):
         # The same person took the open test before: keep the earlier answers' row unique.
         raise _email_already_used()
@@ -184,7 +217,7 @@ def lead_capture(
         with transaction.atomic():
             claimed = Respondent.objects.filter(pk=respondent.pk, email="").update(
                 email=email,
-                name=name.strip()[:150],
+                name=name,
                 consent_at=timezone.now(),
                 followup_opt_in=followup_opt_in,
             )

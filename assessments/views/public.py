@@ -8,7 +8,6 @@ No account: the personal token in the URL is the credential. An unknown token ge
 from __future__ import annotations
 
 import contextlib
-import json
 from functools import wraps
 
 from django.conf import settings
@@ -24,9 +23,12 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.models import Language
 from pmo_platform.access import id_or_none
+from pmo_platform.error_codes import PlatformErrorCode
 from pmo_platform.forms import add_service_errors
 from pmo_platform.forms import error_codes as error_codes_of
+from pmo_platform.jsonbody import BadJson, json_object
 from pmo_platform.tenancy import firm_public
+from pmo_platform.views import link_invalid, link_invalid_json
 
 from .. import selectors, services
 from ..access import (
@@ -34,6 +36,7 @@ from ..access import (
     access_campaign_by_open_token,
     access_respondent_by_token,
 )
+from ..error_codes import AssessmentsErrorCode
 from ..forms import LeadForm
 from ..models import Source, localized
 from ..services.survey import invalid_answer
@@ -54,13 +57,15 @@ def _on_unknown_link(respond):
             except UnknownLink:
                 return respond(request)
 
+        wrapper.on_unknown_firm = respond  # a firm slug that does not exist: the same answer
         return wrapper
 
     return decorator
 
 
-link_page = _on_unknown_link(lambda request: _message(request, "unknown", status=404))
-link_json = _on_unknown_link(lambda request: JsonResponse({"error": "not found"}, status=404))
+# Neutral answers (no firm name, no logo), the same as for a firm slug that does not exist.
+link_page = _on_unknown_link(link_invalid)
+link_json = _on_unknown_link(link_invalid_json)
 
 
 def _survey_language(request, respondent):
@@ -85,13 +90,14 @@ def survey(request, firm_slug, token):
     if request.method == "POST":
         # Without JavaScript the whole form arrives here; with it, answers were already saved.
         try:
-            _save_posted_answers(request, respondent)
+            services.survey_post(
+                firm=request.firm,
+                respondent=respondent,
+                answers=_posted_answers(request),
+                submit="submit" in request.POST,
+                followup_opt_in=request.POST.get("followup_opt_in") == "on",
+            )
             if "submit" in request.POST:
-                services.respondent_submit(
-                    firm=request.firm,
-                    respondent=respondent,
-                    followup_opt_in=request.POST.get("followup_opt_in") == "on",
-                )
                 return redirect("assessments:survey_result", firm_slug=firm_slug, token=token)
         except ValidationError as exc:
             error, error_codes = " ".join(exc.messages), error_codes_of(exc)
@@ -122,13 +128,15 @@ def _parse_value(raw: str):
     raise invalid_answer()
 
 
-def _save_posted_answers(request, respondent):
+def _posted_answers(request) -> dict:
+    """`item-<id>` fields of the posted form, parsed (an answer off the scale: ValidationError
+    before anything is saved)."""
+    answers = {}
     for key, raw in request.POST.items():
         item_id = id_or_none(key[5:]) if key.startswith("item-") else None
         if item_id is not None:
-            services.answer_save(
-                firm=request.firm, respondent=respondent, item_id=item_id, value=_parse_value(raw)
-            )
+            answers[item_id] = _parse_value(raw)
+    return answers
 
 
 @require_POST
@@ -139,18 +147,22 @@ def survey_answer(request, firm_slug, token):
     respondent = access_respondent_by_token(request.firm, token)
     _survey_language(request, respondent)
     try:
-        payload = json.loads(request.body or b"{}")
-        if not isinstance(payload, dict):
-            raise ValueError("not an object")
+        payload = json_object(request)
         item_id = id_or_none(payload.get("item"))
         if item_id is None:  # not a positive 64-bit integer: nothing the database could hold
-            raise ValueError("not an item id")
-        value = _parse_value(str(payload.get("value", "")))
+            raise BadJson(AssessmentsErrorCode.INVALID_ANSWER)
+        value = payload.get("value", "")
+        value = _parse_value(value if isinstance(value, str | int) else "")
         services.answer_save(firm=request.firm, respondent=respondent, item_id=item_id, value=value)
-    except (ValueError, TypeError):
-        return JsonResponse({"error": _("That answer could not be read.")}, status=400)
+    except BadJson as exc:
+        status = 413 if exc.code == PlatformErrorCode.BODY_TOO_LARGE else 400
+        return JsonResponse(
+            {"error": _("That answer could not be read."), "codes": [exc.code]}, status=status
+        )
     except ValidationError as exc:
-        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+        return JsonResponse(
+            {"error": " ".join(exc.messages), "codes": error_codes_of(exc)}, status=400
+        )
     answered = selectors.answer_count(respondent=respondent)
     return JsonResponse({"saved": True, "answered": answered})
 

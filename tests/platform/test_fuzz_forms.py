@@ -1,0 +1,413 @@
+"""Generated hostile input (hypothesis) at every URL that takes a POST: every firm URL of the
+permission table, the survey's JSON autosave, sign-up and the language switch.
+
+For each URL the right person is logged in (the role the permission table names; anonymous for
+the public token pages, with real tokens), a valid form is the base, and some of its fields (or
+arbitrary extra keys) get text with control characters, huge strings, odd unicode, numbers and
+dates such as 0001-01-01 and 99999-12-31. The response is never a 5xx, and a refused post (any
+answer but the redirect of a success) writes nothing: no row of any kind changes, no audit
+entry appears. Examples are derandomized and no example database is kept, so CI is repeatable."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from accounts import services as account_services
+from accounts.models import (
+    AuditEntry,
+    Branding,
+    ClientExecutive,
+    ClientOrganisation,
+    Firm,
+    Invitation,
+    Membership,
+    User,
+)
+from assessments import services
+from assessments.models import (
+    Advice,
+    Answer,
+    Campaign,
+    Dimension,
+    InstrumentVersion,
+    Item,
+    Respondent,
+)
+from pmo_platform.models import OutboxTask
+from pmo_platform.tenancy import all_firms, firm_context
+from reports.models import Report, ReportSettings
+from tests.helpers import add_people, new_campaign, person
+
+from .test_permissions import MANAGERS, PORTAL, PUBLIC, STAFF, URLS
+
+pytestmark = pytest.mark.django_db
+
+ODD = [
+    "",
+    " ",
+    "\x00",
+    "a\r\nBcc: x@evil.example",
+    "line\rbreak",
+    "\u2028\u2029\x85",
+    "\x1b[31m",
+    "\ufeff",
+    "\u202eevil",
+    "😀" * 50,
+    "x" * 100_000,
+    "0001-01-01",
+    "0001-01-01T00:00",
+    "99999-12-31",
+    "99999-12-31T23:59",
+    "9999-12-31T23:59",
+    "2026-02-30",
+    "1e400",
+    "NaN",
+    "Infinity",
+    "-1",
+    "0",
+    "99999999999999999999999",
+    "{name",
+    "{name.__class__}",
+    "{0}",
+    "%(firm)s %s",
+    "<script>alert(1)</script>",
+    "on",
+    "dk",
+]
+HOSTILE = st.one_of(
+    st.sampled_from(ODD),
+    st.text(max_size=40),
+    st.text(st.characters(categories=["Cc", "Zl", "Zp", "Cf", "Co"]), max_size=8),
+    st.integers().map(str),
+)
+FILES = st.one_of(
+    st.binary(max_size=200),
+    st.sampled_from(
+        [
+            b"email,name\rcr@x.example,Cara\r",
+            b"email,name\nnul@x.example,N\x00\n",
+            b'"' + b"e" * 140_000 + b'"\n',
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+            b"email\n" + b"a@x.example\n" * 100,
+        ]
+    ),
+)
+EXTRA_KEYS = ["submit", "x", "csrfmiddlewaretoken", "firm", "actor", "status", "id", "pk"]
+
+
+def _valid_forms(world, ids, items):
+    from tests.assessments.test_campaign_flow import campaign_form
+
+    campaign = campaign_form(world, InstrumentVersion.objects.get())
+    return {
+        "accounts:client_create": {
+            "name": "Globex",
+            "industry": "retail",
+            "size_band": "5000+",
+            "country": "DK",
+        },
+        "accounts:client_edit": {
+            "name": "Globex 2",
+            "industry": "retail",
+            "size_band": "5000+",
+            "country": "DK",
+        },
+        "accounts:client_archive": {"archive": "1"},
+        "accounts:executive_invite": {"email": "e@x.example", "name": "E", "language": "en"},
+        "accounts:team_invite": {
+            "email": "t@x.example",
+            "name": "T",
+            "role": "consultant",
+            "language": "en",
+        },
+        "accounts:member_role": {"role": "admin"},
+        "accounts:branding": {
+            "sender_name": "Alpha",
+            "reply_to": "a@x.example",
+            "primary_color": "#1F4E79",
+            "accent_color": "#1F4E79",
+            "email_footer": "Foot",
+            "default_language": "en",
+        },
+        "accounts:invitation": {"name": "N", "password1": "pw-long-9876!", "password2": "x"},
+        "assessments:campaign_create": campaign,
+        "assessments:campaign_edit": {k: v for k, v in campaign.items() if k != "client"},
+        "assessments:respondent_add": {"email": "r2@x.example", "name": "R", "language": "en"},
+        "assessments:respondents_import": {"file": b"email,name\nf@x.example,F\n"},
+        "assessments:item_edit": {"text_en": "A", "text_sv": "B", "weight": "1"},
+        "assessments:item_add": {"text_en": "A", "text_sv": "B", "weight": "1", "sign": "1"},
+        "assessments:dimension_edit": {
+            "name_en": "D",
+            "name_sv": "D",
+            "description_en": "x",
+            "description_sv": "y",
+        },
+        "assessments:advice_edit": {
+            "step_en": "s",
+            "step_sv": "s",
+            "tips_en": "a\nb",
+            "tips_sv": "a\nb",
+        },
+        "assessments:survey": {f"item-{item.pk}": "3" for item in items[:3]},
+        "assessments:survey_language": {"language": "sv"},
+        "assessments:survey_result": {"email": "l@x.example", "name": "L", "consent": "on"},
+        "reports:settings": {"min_group_size": "5"},
+        "account_signup": {
+            "name": "S",
+            "firm_name": "Fuzz Firm",
+            "email": "s@x.example",
+            "password1": "a-long-secret-9876",
+            "password2": "a-long-secret-9876",
+        },
+        "set_language": {"language": "sv", "next": "/"},
+    }
+
+
+@pytest.fixture
+def world(firm_a):
+    """Firm A with an open campaign, a respondent who can answer, an open link and a pending
+    colleague invitation; the ids and the real tokens of each."""
+    with firm_context(firm_a.firm):
+        version = InstrumentVersion.objects.get()
+        campaign = new_campaign(firm_a, version=version, name="Fuzz", open_link=True, days=9)
+        add_people(firm_a, campaign, [person("r@x.example", "R", role_level="pmo")])
+        services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
+        campaign = Campaign.objects.get(pk=campaign.pk)
+        respondent = Respondent.objects.get(campaign=campaign)
+        invitation = account_services.invitation_create(
+            firm=firm_a.firm, invited_by=firm_a.owner, email="i@x.example", role="consultant"
+        )
+        account_services.invitation_email_send(firm=firm_a.firm, invitation_id=invitation.pk)
+        invitation_token = re.search(r"/join/([\w-]+)/", mail.outbox[-1].body).group(1)
+        items = list(Item.objects.filter(version=version).order_by("order"))
+        item = items[0]
+        ids = {
+            "campaign_id": campaign.pk,
+            "respondent_id": respondent.pk,
+            "version_id": version.pk,
+            "item_id": item.pk,
+            "dimension_id": item.dimension_id,
+            "advice_id": Advice.objects.filter(dimension=item.dimension).first().pk,
+            "client_id": firm_a.client.pk,
+            "grant_id": ClientExecutive.objects.get(client=firm_a.client).pk,
+            "member_id": Membership.objects.get(user=firm_a.consultant).pk,
+            "invitation_id": invitation.pk,
+            "report_id": 1,
+            "digest": "0" * 64,
+        }
+        tokens = {
+            "accounts:invitation": invitation_token,
+            "assessments:open_link": campaign.open_link_token,
+        }
+        respondent_token = services.respondent_token(respondent)
+        forms = _valid_forms(firm_a, ids, items)
+    return firm_a, ids, tokens, respondent_token, forms
+
+
+SNAPSHOT_MODELS = [
+    (Firm, ()),
+    (User, ("last_login",)),
+    (Membership, ()),
+    (ClientOrganisation, ()),
+    (ClientExecutive, ()),
+    (Invitation, ()),
+    (Branding, ()),
+    (Campaign, ()),
+    (Respondent, ("opened_at",)),  # a visit, not a post
+    (Answer, ()),
+    (InstrumentVersion, ()),
+    (Item, ()),
+    (Dimension, ()),
+    (Advice, ()),
+    (ReportSettings, ()),
+    (Report, ()),
+    (OutboxTask, ()),
+    (AuditEntry, ()),
+]
+
+
+def _table_digest_sql(model, exclude) -> str:
+    columns = [
+        connection.ops.quote_name(f.column)
+        for f in model._meta.concrete_fields
+        if f.attname not in exclude
+    ]
+    table = connection.ops.quote_name(model._meta.db_table)
+    row = "concat_ws('|', " + ", ".join(f"{c}::text" for c in columns) + ")"
+    return f"(SELECT md5(coalesce(string_agg({row}, ',' ORDER BY {row}), '')) FROM {table})"
+
+
+def snapshot():
+    """A digest of every row that a post could write, across firms (one query)."""
+    sql = "SELECT " + ", ".join(_table_digest_sql(m, ex) for m, ex in SNAPSHOT_MODELS)
+    with all_firms(), connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(zip([m.__name__ for m, _ex in SNAPSHOT_MODELS], cursor.fetchone(), strict=True))
+
+
+# Pages that only show something are left out (a POST there renders the page or is a 405);
+# every form, every action and every public token page is in.
+SHOW_ONLY = {
+    "accounts:dashboard",
+    "accounts:client_list",
+    "accounts:client_detail",
+    "accounts:team",
+    "accounts:audit",
+    "accounts:logo",
+    "assessments:campaign_list",
+    "assessments:campaign_detail",
+    "assessments:campaign_stats",
+    "assessments:leads",
+    "assessments:instrument_list",
+    "assessments:version_detail",
+    "reports:campaign_report",
+    "reports:portal",
+    "reports:portal_report",
+    "reports:report_csv",
+    "reports:report_pdf",
+}
+POSTABLE = sorted(set(URLS) - SHOW_ONLY)
+TOKEN_URLS = {n for n, (_w, needs, _g) in URLS.items() if "token" in needs}
+# A success that answers 200 instead of redirecting (it may write).
+WRITES_ON_200 = {"assessments:survey_answer", "assessments:unsubscribe"}
+
+
+def _path(name, world_data):
+    world, ids, tokens, respondent_token, _forms = world_data
+    if name in ("account_signup", "set_language"):
+        return reverse(name)
+    _who, needs, _get = URLS[name]
+    kwargs = {k: ids[k] for k in needs if k != "token"}
+    if "token" in needs:
+        kwargs["token"] = tokens.get(name, respondent_token)
+    return reverse(name, kwargs={"firm_slug": world.firm.slug, **kwargs})
+
+
+def _login(client, name, world):
+    who = URLS[name][0] if name in URLS else PUBLIC
+    person = {MANAGERS: world.owner, STAFF: world.consultant, PORTAL: world.executive}.get(who)
+    if person is not None:
+        client.force_login(person)
+
+
+@st.composite
+def hostile_form(draw, base: dict):
+    data = dict(base)
+    keys = sorted(set(base) | set(EXTRA_KEYS))
+    for key in draw(st.lists(st.sampled_from(keys), min_size=1, max_size=4, unique=True)):
+        data[key] = draw(FILES if key in ("file", "logo") else HOSTILE)
+    if draw(st.booleans()):
+        data[draw(HOSTILE)] = draw(HOSTILE)  # a key nobody expects
+    return data
+
+
+def _encode(data: dict) -> dict:
+    return {
+        key: SimpleUploadedFile("upload.csv", value) if isinstance(value, bytes) else value
+        for key, value in data.items()
+    }
+
+
+def _check(client, name, path, post):
+    before = snapshot()
+    response = post()
+    assert response.status_code < 500, (name, response.status_code)
+    success = response.status_code == 302 or (name in WRITES_ON_200 and response.status_code == 200)
+    if not success:
+        assert snapshot() == before, name
+    return response
+
+
+FUZZ = settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+NAMES = [*POSTABLE, "account_signup", "set_language"]
+
+
+def _fuzz_one(client, name, path, base):
+    @FUZZ
+    @given(form=hostile_form(base))
+    def post_hostile(form):
+        _check(client, name, path, lambda: client.post(path, _encode(form)))
+
+    post_hostile()
+
+
+def test_generated_form_input_never_breaks_a_page(client, world):
+    """One world for all URLs (building a firm is the slow part); hypothesis runs per URL."""
+    for name in NAMES:
+        client.logout()
+        _login(client, name, world[0])
+        _fuzz_one(client, name, _path(name, world), world[4].get(name, {}))
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | HOSTILE,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+RAW_JSON = [
+    '{"item": 1e400, "value": 3}',
+    '{"item": ITEM, "value": Infinity}',
+    '{"item": ITEM, "value": NaN}',
+    '{"item": ITEM, "value": -1e400}',
+    "[" * 2000 + "]" * 2000,
+    '{"item": ITEM, "value": ' + "[" * 1500 + "]" * 1500 + "}",
+    '{"item": ITEM, "value": "\\ud800"}',
+    '{"item": ' + "9" * 5000 + "}",
+    '{"item": ITEM, "value": 3, "pad": "' + "x" * 10_000 + '"}',
+    "\xff\xfe",
+    "",
+    "null",
+]
+
+
+def _with_examples(test):
+    for body in RAW_JSON:  # each one always, whatever hypothesis draws besides
+        test = example(body=body)(test)
+    return test
+
+
+@FUZZ
+@_with_examples
+@given(
+    body=st.one_of(
+        st.fixed_dictionaries({"item": JSON_VALUES, "value": JSON_VALUES}).map(json.dumps),
+        st.fixed_dictionaries({"item": st.just("ITEM"), "value": JSON_VALUES}).map(json.dumps),
+        JSON_VALUES.map(json.dumps),
+    )
+)
+def test_generated_json_never_breaks_the_autosave(client, world, body):
+    name = "assessments:survey_answer"
+    path = _path(name, world)
+    item = world[1]["item_id"]
+    payload = body.replace('"ITEM"', str(item)).replace("ITEM", str(item))
+    _check(
+        client,
+        name,
+        path,
+        lambda: client.post(
+            path, data=payload.encode("utf-8", "surrogatepass"), content_type="application/json"
+        ),
+    )
