@@ -43,7 +43,7 @@ from assessments.models import (
     Respondent,
 )
 from pmo_platform.models import OutboxTask
-from pmo_platform.tenancy import all_firms, firm_context
+from pmo_platform.tenancy import firm_context
 from reports.models import Report, ReportSettings
 from tests.helpers import add_people, new_campaign, person
 
@@ -247,11 +247,19 @@ def _table_digest_sql(model, exclude) -> str:
 
 
 def snapshot():
-    """A digest of every row that a post could write, across firms (one query)."""
+    """A digest of every row that a post could write, firm by firm (one query per firm). Each
+    firm is read inside its own scope: `all_firms()` reads through the operator role's own
+    connection, which would not see this test's uncommitted rows."""
+    from accounts.models import Firm
+
     sql = "SELECT " + ", ".join(_table_digest_sql(m, ex) for m, ex in SNAPSHOT_MODELS)
-    with all_firms(), connection.cursor() as cursor:
-        cursor.execute(sql)
-        return dict(zip([m.__name__ for m, _ex in SNAPSHOT_MODELS], cursor.fetchone(), strict=True))
+    names = [m.__name__ for m, _ex in SNAPSHOT_MODELS]
+    digest = {}
+    for firm in Firm.objects.order_by("pk"):
+        with firm_context(firm), connection.cursor() as cursor:
+            cursor.execute(sql)
+            digest[firm.pk] = dict(zip(names, cursor.fetchone(), strict=True))
+    return digest
 
 
 # Pages that only show something are left out (a POST there renders the page or is a 405);
@@ -278,7 +286,11 @@ SHOW_ONLY = {
 POSTABLE = sorted(set(URLS) - SHOW_ONLY)
 TOKEN_URLS = {n for n, (_w, needs, _g) in URLS.items() if "token" in needs}
 # A success that answers 200 instead of redirecting (it may write).
-WRITES_ON_200 = {"assessments:survey_answer", "assessments:unsubscribe"}
+WRITES_ON_200 = {
+    "assessments:survey_answer",
+    "assessments:unsubscribe",
+    "assessments:survey_erase",  # the confirmation page after erasing
+}
 
 
 def _path(name, world_data):
