@@ -27,7 +27,11 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# Deployments must set DJANGO_SECRET_KEY; the system check `pmo.W001` warns while the
+# "development" (bin/run, bin/test) allows the public development key; anything else is a
+# deployment, where the web process refuses to start without DJANGO_SECRET_KEY (checks.py).
+PMO_ENV = os.environ.get("PMO_ENV", "production").strip().lower()
+DEVELOPMENT = DEBUG or PMO_ENV == "development"
+# Deployments must set DJANGO_SECRET_KEY; `check --deploy` fails (`pmo.E001`) while the
 # development key is in use (docs/operations.md).
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or DEVELOPMENT_SECRET_KEY

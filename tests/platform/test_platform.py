@@ -260,15 +260,3 @@ def test_a_refused_address_does_not_hold_up_its_batch(celery_worker, firm_a, set
         assert list(EmailLog.objects.values_list("respondent__email", flat=True)) == [
             "good@client.example"
         ]
-
-
-def test_deploy_checks_warn_about_missing_secrets(settings):
-    from pmo_platform.checks import secret_key_check, webhook_secret_check
-
-    settings.SECRET_KEY = settings.DEVELOPMENT_SECRET_KEY
-    assert [w.id for w in secret_key_check(None)] == ["pmo.W001"]
-    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-    settings.ANYMAIL = {}
-    assert [w.id for w in webhook_secret_check(None)] == ["pmo.W002"]
-    settings.ANYMAIL = {"WEBHOOK_SECRET": "user:pass"}
-    assert webhook_secret_check(None) == []
