@@ -123,7 +123,7 @@ def test_provider_backend_without_secret_is_a_check_error(settings):
     settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "token"}
     errors = [m for m in run_checks() if m.id == "pmo.E002"]
     assert len(errors) == 1 and errors[0].is_serious()
-    with pytest.raises(ImproperlyConfigured, match="pmo.E002"):
+    with pytest.raises(ImproperlyConfigured, match=r"pmo\.E002"):
         refuse_unsafe_start()
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
     assert [m for m in run_checks() if m.id == "pmo.E002"] == []
@@ -140,7 +140,7 @@ def test_development_key_is_a_deploy_check_error(settings):
     assert len(errors) == 1 and errors[0].is_serious()
     assert "pmo.E001" not in {m.id for m in run_checks()}  # only --deploy
     settings.DEVELOPMENT = False
-    with pytest.raises(ImproperlyConfigured, match="pmo.E001"):
+    with pytest.raises(ImproperlyConfigured, match=r"pmo\.E001"):
         refuse_unsafe_start()
     settings.DEVELOPMENT = True
     refuse_unsafe_start()
