@@ -54,3 +54,20 @@ def refuse_unsafe_start() -> None:
         raise ImproperlyConfigured(
             "Refusing to start: " + " ".join(f"{e.id}: {e.msg} {e.hint}" for e in errors)
         )
+
+
+@register()
+def trusted_proxies_check(app_configs, **kwargs):
+    from .client_ip import trusted_networks
+
+    try:
+        trusted_networks()
+    except ValueError as exc:
+        return [
+            Error(
+                f"TRUSTED_PROXIES is not a list of networks: {exc}",
+                hint="Use comma-separated addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1.",
+                id="pmo.E003",
+            )
+        ]
+    return []

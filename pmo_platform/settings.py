@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # REMOTE_ADDR becomes the client's address when a trusted proxy forwarded the request.
+    "pmo_platform.client_ip.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -264,9 +266,17 @@ STORAGES = {
 # --- Product limits -----------------------------------------------------------------------------
 LOGO_MAX_BYTES = int(os.environ.get("LOGO_MAX_BYTES", str(512 * 1024)))
 LOGO_MAX_PIXELS = 2000
-# Starts of the public "take the test" link allowed per IP address.
+# Starts of the public "take the test" link allowed per client address.
 OPEN_LINK_RATE = os.environ.get("OPEN_LINK_RATE", "30/h")
+# Autosaved survey answers allowed per personal link, and per client address (a client's
+# office may send many respondents through one address).
+SURVEY_ANSWER_RATE = os.environ.get("SURVEY_ANSWER_RATE", "120/m")
+SURVEY_ANSWER_IP_RATE = os.environ.get("SURVEY_ANSWER_IP_RATE", "600/m")
 RATELIMIT_USE_CACHE = "default"
+# Every rate limit (these, allauth's ACCOUNT_RATE_LIMITS) keys on the client address from
+# pmo_platform.client_ip: X-Forwarded-For counts only from these proxies (comma-separated CIDRs).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+RATELIMIT_IP_META_KEY = "pmo_platform.client_ip.client_ip"
 # A benchmark is shown only when at least this many organisations contribute to it.
 BENCHMARK_MIN_ORGANISATIONS = int(os.environ.get("BENCHMARK_MIN_ORGANISATIONS", "5"))
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
