@@ -5,6 +5,7 @@ with field errors and an `AccountsErrorCode` for bad input.
 
 Callers import the package (`from accounts import services`); the names below are its API."""
 
+from .account_emails import account_email_enqueue, account_email_send
 from .audit import audit
 from .clients import (
     CLIENT_FIELDS,
@@ -26,6 +27,8 @@ from .team import member_remove, member_update_role
 
 __all__ = [
     "CLIENT_FIELDS",
+    "account_email_enqueue",
+    "account_email_send",
     "audit",
     "branding_update",
     "client_create",
