@@ -118,6 +118,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     # Enters the tenant scope (django-scopes and PostgreSQL RLS) for URLs that name a firm.
     "accounts.middleware.FirmScopeMiddleware",
+    # The admin needs two-factor authentication (and allauth's login, which asks for it).
+    "pmo_platform.two_factor.OperatorTwoFactorMiddleware",
     # Lets platform operators (staff) read across firms in the Django admin only.
     "pmo_platform.tenancy.OperatorAdminMiddleware",
 ]

@@ -14,7 +14,12 @@ from .clients import (
     client_update,
     executive_revoke,
 )
-from .firms import branding_update, firm_signup, user_set_language
+from .firms import (
+    branding_update,
+    firm_set_two_factor_required,
+    firm_signup,
+    user_set_language,
+)
 from .invitations import (
     invitation_accept,
     invitation_create,
@@ -35,6 +40,7 @@ __all__ = [
     "client_set_archived",
     "client_update",
     "executive_revoke",
+    "firm_set_two_factor_required",
     "firm_signup",
     "invitation_accept",
     "invitation_create",
