@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -38,10 +39,15 @@ class OperatorTwoFactorMiddleware:
     def __call__(self, request):
         path = request.path_info
         if path.startswith(self.prefix):
+            user = request.user
             if path == f"{self.prefix}login/":
+                if user.is_authenticated:
+                    # Staff go on to the admin; anyone else has no admin (and no login loop).
+                    if user.is_staff:
+                        return redirect(self.prefix)
+                    raise Http404
                 query = urlencode({"next": request.GET.get("next") or self.prefix})
                 return redirect(f"{reverse('account_login')}?{query}")
-            user = request.user
             if user.is_authenticated and user.is_staff and not has_totp(user):
                 return redirect_to_totp_setup(request)
         return self.get_response(request)

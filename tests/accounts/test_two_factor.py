@@ -104,3 +104,11 @@ def test_another_firms_requirement_does_not_apply(client, firm_a, firm_b):
     Firm.objects.filter(pk=firm_b.firm.pk).update(require_two_factor=True)
     client.force_login(firm_a.consultant)
     assert client.get(reverse("accounts:dashboard", args=[firm_a.firm.slug])).status_code == 200
+
+
+def test_admin_login_for_a_signed_in_non_operator_is_a_404_not_a_loop(client, firm_a):
+    client.force_login(firm_a.owner)
+    client.raise_request_exception = False
+    response = client.get(ADMIN, follow=True)
+    assert response.status_code == 404
+    assert len(response.redirect_chain) <= 2
