@@ -134,9 +134,12 @@ def test_invitation_is_delivered_over_smtp(celery_worker, firm_a, settings):
 
 @pytest.mark.django_db
 def test_operator_sees_all_firms_in_the_admin_and_others_do_not(client, firm_a, firm_b):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
     from accounts.models import User
 
     operator = User.objects.create_superuser("ops@pmo.example", "ops-pass-1234")
+    TOTP.activate(operator, generate_totp_secret())  # operators need two-factor for the admin
     client.force_login(operator)
     clients_page = client.get("/admin/accounts/clientorganisation/")
     assert clients_page.status_code == 200
