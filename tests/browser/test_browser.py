@@ -151,3 +151,49 @@ def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settin
         assert csp_violations == []
         browser.close()
     assert (ARTIFACTS / "executive-report.png").stat().st_size > 20_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operator_sets_up_two_factor_and_opens_the_admin(live_server, settings):
+    """The QR code, the recovery codes and the admin all work under the Content-Security-Policy."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    from accounts.models import User
+
+    plain_static_files(settings)
+    operator = User.objects.create_user(
+        "op@pmo.example", "pw-operator-123!", is_staff=True, is_superuser=True
+    )
+    EmailAddress.objects.create(user=operator, email=operator.email, verified=True, primary=True)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        csp_violations = watch_csp(page)
+        page.goto(f"{live_server.url}/{settings.ADMIN_URL_PATH}/")
+        # The admin sends operators to the main login page ...
+        page.fill("input[name=login]", operator.email)
+        page.fill("input[name=password]", "pw-operator-123!")
+        page.click("main button[type=submit]")
+        # ... and then to set up an authenticator app (after the password again).
+        page.wait_for_url("**/accounts/**")
+        if page.locator("input[name=password]").count():
+            page.fill("input[name=password]", "pw-operator-123!")
+            page.click("main button[type=submit]")
+        page.wait_for_url("**/2fa/totp/activate/**")
+        qr = page.locator("main img").first
+        expect(qr).to_be_visible()
+        assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
+        secret = page.locator("#authenticator_secret").input_value()
+        counter = next(iter(yield_hotp_counters_from_time()))
+        page.fill("input[name=code]", format_hotp_value(hotp_value(secret, counter)))
+        page.click("main button[type=submit]")
+        page.wait_for_url("**/2fa/**")
+        page.goto(f"{live_server.url}/{settings.ADMIN_URL_PATH}/")
+        expect(page.locator("#site-name")).to_be_visible()
+        assert csp_violations == []
+        browser.close()
