@@ -81,7 +81,9 @@ def test_the_logo_keeps_its_own_policy(client, firm_a):
 def _gunicorn(env_changes, port):
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
     # No database is needed for what these requests do; an unreachable one proves it.
-    env.update({"DATABASE_URL": "postgres://nobody:x@127.0.0.1:1/none", **env_changes})
+    env.update(
+        {"DATABASE_URL": "postgres://nobody:x@127.0.0.1:1/none", "DJANGO_DEBUG": "0"} | env_changes
+    )
     return subprocess.Popen(
         [
             str(settings.BASE_DIR / ".venv/bin/gunicorn"),
