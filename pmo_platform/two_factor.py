@@ -24,9 +24,9 @@ def has_totp(user) -> bool:
 
 
 def redirect_to_totp_setup(request):
-    """Send the user to set up an authenticator app, back to this page afterwards."""
-    query = urlencode({"next": request.get_full_path()})
-    return redirect(f"{reverse('mfa_activate_totp')}?{query}")
+    """Send the user to set up an authenticator app (allauth asks for the password again, then
+    shows the recovery codes; the firm's pages open from then on)."""
+    return redirect("mfa_activate_totp")
 
 
 class OperatorTwoFactorMiddleware:

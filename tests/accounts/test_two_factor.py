@@ -88,7 +88,7 @@ def test_firm_can_require_two_factor_of_all_members(client, firm_a):
     client.force_login(firm_a.consultant)
     for page in (dashboard, reverse("assessments:campaign_list", args=[firm_a.firm.slug])):
         response = client.get(page)
-        assert totp_setup_redirect(response) and "next=" in response["Location"]
+        assert totp_setup_redirect(response)
     # ... and after setting it up, gets in.
     enrol_totp(client, "pw-consultant-123!")
     assert client.get(dashboard).status_code == 200
