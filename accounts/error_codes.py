@@ -23,6 +23,7 @@ class AccountsErrorCode(StrEnum):
     CANNOT_REMOVE_SELF = "cannot_remove_self"
     CLIENT_NAME_TAKEN = "client_name_taken"
     CLIENT_NAME_REQUIRED = "client_name_required"
+    TWO_FACTOR_NOT_ENROLLED = "two_factor_not_enrolled"
     # Branding form
     INVALID_COLOR = "invalid_color"
     LOW_CONTRAST = "low_contrast"

@@ -88,6 +88,17 @@ class ColorField(forms.CharField):
         return value.upper()
 
 
+class TwoFactorPolicyForm(forms.Form):
+    require_two_factor = forms.BooleanField(
+        label=_("Require two-factor authentication for all members"),
+        help_text=_(
+            "Members without an authenticator app are asked to set one up before they can open "
+            "any page of the firm."
+        ),
+        required=False,
+    )
+
+
 class BrandingForm(forms.Form):
     sender_name = forms.CharField(
         label=_("Sender name"),

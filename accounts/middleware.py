@@ -7,6 +7,7 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from pmo_platform.tenancy import firm_context
+from pmo_platform.two_factor import has_totp, redirect_to_totp_setup
 
 from .selectors import firm_access, firm_by_slug
 
@@ -62,6 +63,10 @@ class FirmScopeMiddleware:
             access = firm_access(user=request.user, firm=firm)
             if not public and not access.can_enter:
                 raise Http404
+            # A firm that requires two-factor authentication: members set it up first.
+            needs_totp = not public and firm.require_two_factor and access.is_member
+            if needs_totp and not has_totp(request.user):
+                return redirect_to_totp_setup(request)
             request.firm = firm
             request.firm_access = access
             return self.get_response(request)

@@ -94,6 +94,10 @@ class Firm(models.Model):
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("web address name"), max_length=60, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Members without an authenticator app are sent to set one up before any firm page.
+    require_two_factor = models.BooleanField(
+        _("require two-factor authentication for all members"), default=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -33,6 +33,7 @@ urlpatterns = [
         "invitations/<int:invitation_id>/revoke/", team.invitation_revoke, name="invitation_revoke"
     ),
     path("settings/branding/", settings.branding, name="branding"),
+    path("settings/security/", settings.security, name="security"),
     path("audit/", settings.audit_trail, name="audit"),
     path("logo/<str:digest>/", public.logo, name="logo"),
     path("join/<str:token>/", public.invitation_open, name="invitation"),

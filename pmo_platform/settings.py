@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 from .env import service_url
@@ -27,7 +28,11 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# Deployments must set DJANGO_SECRET_KEY; the system check `pmo.W001` warns while the
+# "development" (bin/run, bin/test) allows the public development key; anything else is a
+# deployment, where the web process refuses to start without DJANGO_SECRET_KEY (checks.py).
+PMO_ENV = os.environ.get("PMO_ENV", "production").strip().lower()
+DEVELOPMENT = DEBUG or PMO_ENV == "development"
+# Deployments must set DJANGO_SECRET_KEY; `check --deploy` fails (`pmo.E001`) while the
 # development key is in use (docs/operations.md).
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or DEVELOPMENT_SECRET_KEY
@@ -44,6 +49,29 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts and style sheets come from our own static files; the few inline <style> blocks carry
+# the request's nonce (`{{ request.csp_nonce }}`). Inline style attributes stay allowed
+# (`style-src-attr`): they carry computed widths and colours, never script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+# Browser features no page uses (pmo_platform.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
@@ -64,6 +92,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "django_countries",
     "django_celery_beat",
+    "csp",
     "pmo_platform",
     "accounts",
     "assessments",
@@ -71,7 +100,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # REMOTE_ADDR becomes the client's address when a trusted proxy forwarded the request.
+    "pmo_platform.client_ip.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (below) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
+    "pmo_platform.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,6 +118,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     # Enters the tenant scope (django-scopes and PostgreSQL RLS) for URLs that name a firm.
     "accounts.middleware.FirmScopeMiddleware",
+    # The admin needs two-factor authentication (and allauth's login, which asks for it).
+    "pmo_platform.two_factor.OperatorTwoFactorMiddleware",
     # Lets platform operators (staff) read across firms in the Django admin only.
     "pmo_platform.tenancy.OperatorAdminMiddleware",
 ]
@@ -278,9 +314,17 @@ STORAGES = {
 # --- Product limits -----------------------------------------------------------------------------
 LOGO_MAX_BYTES = int(os.environ.get("LOGO_MAX_BYTES", str(512 * 1024)))
 LOGO_MAX_PIXELS = 2000
-# Starts of the public "take the test" link allowed per IP address.
+# Starts of the public "take the test" link allowed per client address.
 OPEN_LINK_RATE = os.environ.get("OPEN_LINK_RATE", "30/h")
+# Autosaved survey answers allowed per personal link, and per client address (a client's
+# office may send many respondents through one address).
+SURVEY_ANSWER_RATE = os.environ.get("SURVEY_ANSWER_RATE", "120/m")
+SURVEY_ANSWER_IP_RATE = os.environ.get("SURVEY_ANSWER_IP_RATE", "600/m")
 RATELIMIT_USE_CACHE = "default"
+# Every rate limit (these, allauth's ACCOUNT_RATE_LIMITS) keys on the client address from
+# pmo_platform.client_ip: X-Forwarded-For counts only from these proxies (comma-separated CIDRs).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+RATELIMIT_IP_META_KEY = "pmo_platform.client_ip.client_ip"
 # A benchmark is shown only when at least this many organisations contribute to it.
 BENCHMARK_MIN_ORGANISATIONS = int(os.environ.get("BENCHMARK_MIN_ORGANISATIONS", "5"))
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))

@@ -2,14 +2,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import views, webhooks
 
 urlpatterns = [
     path("health/", views.health, name="health"),
     path("", include("accounts.site_urls")),
     path("accounts/", include("allauth.urls")),
-    # Delivery events from the email provider (bounces); see docs/operations.md.
-    path("anymail/", include("anymail.urls")),
+    # Delivery events (bounces) from the configured email provider only; see webhooks.py.
+    path(
+        "anymail/<slug:provider>/tracking/",
+        webhooks.tracking_webhook,
+        name="email_tracking_webhook",
+    ),
     path("f/<slug:firm_slug>/", include("accounts.urls")),
     path("f/<slug:firm_slug>/", include("assessments.urls")),
     path("f/<slug:firm_slug>/", include("reports.urls")),

@@ -5,6 +5,7 @@ with field errors and an `AccountsErrorCode` for bad input.
 
 Callers import the package (`from accounts import services`); the names below are its API."""
 
+from .account_emails import account_email_enqueue, account_email_send
 from .audit import audit
 from .clients import (
     CLIENT_FIELDS,
@@ -13,7 +14,12 @@ from .clients import (
     client_update,
     executive_revoke,
 )
-from .firms import branding_update, firm_signup, user_set_language
+from .firms import (
+    branding_update,
+    firm_set_two_factor_required,
+    firm_signup,
+    user_set_language,
+)
 from .invitations import (
     invitation_accept,
     invitation_create,
@@ -26,12 +32,15 @@ from .team import member_remove, member_update_role
 
 __all__ = [
     "CLIENT_FIELDS",
+    "account_email_enqueue",
+    "account_email_send",
     "audit",
     "branding_update",
     "client_create",
     "client_set_archived",
     "client_update",
     "executive_revoke",
+    "firm_set_two_factor_required",
     "firm_signup",
     "invitation_accept",
     "invitation_create",

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from pmo_platform.errors import field_error
 from pmo_platform.tenancy import firm_context
 from pmo_platform.text import check_single_line
+from pmo_platform.two_factor import has_totp
 
 from ..error_codes import AccountsErrorCode
 from ..models import Branding, Firm, Language, Membership, Role, User
@@ -105,3 +106,20 @@ def branding_update(
         logo=changed_logo or "unchanged",
     )
     return branding
+
+
+@transaction.atomic
+def firm_set_two_factor_required(*, firm: Firm, actor: User, required: bool) -> Firm:
+    """Require (or stop requiring) an authenticator app of every member. Whoever switches it on
+    must have one already, so no one locks themselves out of the settings they just changed."""
+    if required and not has_totp(actor):
+        raise field_error(
+            "require_two_factor",
+            _("Set up two-factor authentication for your own account first."),
+            AccountsErrorCode.TWO_FACTOR_NOT_ENROLLED,
+        )
+    if firm.require_two_factor != required:
+        Firm.objects.filter(pk=firm.pk).update(require_two_factor=required)
+        firm.require_two_factor = required
+        audit(firm=firm, actor=actor, action="firm.two_factor_required", required=required)
+    return firm

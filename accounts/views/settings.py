@@ -1,4 +1,4 @@
-"""Firm settings for owners and admins: branding and the audit trail."""
+"""Firm settings for owners and admins: branding, security and the audit trail."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from pmo_platform.forms import add_service_errors
 
 from .. import selectors, services
-from ..forms import BrandingForm
+from ..forms import BrandingForm, TwoFactorPolicyForm
 from ..permissions import firm_managers
 
 
@@ -40,6 +40,31 @@ def branding(request, firm_slug):
     return render(
         request, "accounts/branding.html", {"form": form, "current": current}, status=status
     )
+
+
+@firm_managers
+def security(request, firm_slug):
+    """Whether the firm requires two-factor authentication of all its members (audited)."""
+    form = TwoFactorPolicyForm(
+        request.POST if request.method == "POST" else None,
+        initial={"require_two_factor": request.firm.require_two_factor},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.firm_set_two_factor_required(
+                    firm=request.firm,
+                    actor=request.user,
+                    required=form.cleaned_data["require_two_factor"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Security settings saved."))
+                return redirect("accounts:security", firm_slug=firm_slug)
+        status = 400
+    return render(request, "accounts/security.html", {"form": form}, status=status)
 
 
 @firm_managers

@@ -139,11 +139,34 @@ def _posted_answers(request) -> dict:
     return answers
 
 
+def _autosave_limited(request, token) -> bool:
+    """Per personal link and per client address (pmo_platform.client_ip)."""
+    per_link = is_ratelimited(
+        request,
+        group="survey-answer",
+        key=lambda group, request: token,
+        rate=settings.SURVEY_ANSWER_RATE,
+        increment=True,
+    )
+    per_address = is_ratelimited(
+        request,
+        group="survey-answer-ip",
+        key="ip",
+        rate=settings.SURVEY_ANSWER_IP_RATE,
+        increment=True,
+    )
+    return per_link or per_address
+
+
 @require_POST
 @firm_public
 @link_json
 def survey_answer(request, firm_slug, token):
     """Autosave of one answer (JSON), so a reload or a lost connection loses nothing."""
+    if _autosave_limited(request, token):
+        return JsonResponse(
+            {"error": _("Too many answers at once. Please wait a moment.")}, status=429
+        )
     respondent = access_respondent_by_token(request.firm, token)
     _survey_language(request, respondent)
     try:

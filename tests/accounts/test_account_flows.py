@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry, Branding, Firm, Membership, User
 from pmo_platform.tenancy import firm_context
-from tests.helpers import form_error_codes
+from tests.helpers import form_error_codes, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,8 @@ def current_code(secret):
     return format_hotp_value(hotp_value(secret, counter))
 
 
-def test_sign_up_a_firm_verify_email_and_become_owner(client):
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_a_firm_verify_email_and_become_owner(client, celery_worker):
     response = client.post(reverse("account_signup"), SIGNUP)
     assert response.status_code == 302
     user = User.objects.get(email="sara@berg.example")
@@ -41,8 +42,8 @@ def test_sign_up_a_firm_verify_email_and_become_owner(client):
     firm = Firm.objects.get(name="Berg & Partners")
     assert firm.slug == "berg-partners"
 
-    # Mandatory verification: no access until the emailed link is followed.
-    assert len(mail.outbox) == 1
+    # Mandatory verification: no access until the emailed link is followed. The worker sends it.
+    wait_for(lambda: len(mail.outbox) == 1)
     confirm = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[0].body).group(0)
     assert client.get(reverse("home")).status_code == 200  # landing, not logged in
     response = client.post(confirm.split("://", 1)[1].split("/", 1)[1].join(["/", ""]))
@@ -64,7 +65,8 @@ def test_sign_up_with_bad_input_creates_nothing(client):
     assert not User.objects.exists() and not Firm.objects.exists()
 
 
-def test_sign_up_twice_with_same_email_is_refused(client, firm_a):
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_twice_with_same_email_is_refused(client, firm_a, celery_worker):
     from allauth.account.models import EmailAddress
 
     EmailAddress.objects.create(user=firm_a.owner, email=firm_a.owner.email, verified=True)
@@ -72,7 +74,8 @@ def test_sign_up_twice_with_same_email_is_refused(client, firm_a):
     # allauth does not reveal that the address is taken; it mails the owner of the address.
     assert response.status_code == 302
     assert Firm.objects.count() == 1 and User.objects.filter(email=firm_a.owner.email).count() == 1
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == [firm_a.owner.email]
+    wait_for(lambda: len(mail.outbox) == 1)
+    assert mail.outbox[0].to == [firm_a.owner.email]
 
 
 def verified(user):
@@ -83,7 +86,8 @@ def verified(user):
     )
 
 
-def test_login_logout_and_password_reset(client, firm_a):
+@pytest.mark.django_db(transaction=True)
+def test_login_logout_and_password_reset(client, firm_a, celery_worker):
     verified(firm_a.consultant)
     response = client.post(
         reverse("account_login"), {"login": "consultant@alpha.example", "password": "wrong"}
@@ -100,7 +104,7 @@ def test_login_logout_and_password_reset(client, firm_a):
     assert "_auth_user_id" not in client.session
 
     client.post(reverse("account_reset_password"), {"email": "consultant@alpha.example"})
-    assert len(mail.outbox) == 1
+    wait_for(lambda: len(mail.outbox) == 1)
     path = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)[1]
     response = client.get(path, follow=True)
     form_path = response.redirect_chain[-1][0] if response.redirect_chain else path

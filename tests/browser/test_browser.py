@@ -36,6 +36,18 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+def watch_csp(page) -> list[str]:
+    """Console messages about Content-Security-Policy violations (must stay empty)."""
+    violations = []
+
+    def record(message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", record)
+    return violations
+
+
 def plain_static_files(settings):
     """The live server serves static files from the app folders (no collected manifest)."""
     settings.STORAGES = {
@@ -67,6 +79,7 @@ def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a,
     with sync_playwright() as playwright:
         browser = launch(playwright)
         page = browser.new_context(**PHONE).new_page()
+        csp_violations = watch_csp(page)
         failures = []
         page.on("response", lambda r: failures.append(r.url) if r.status >= 400 else None)
         page.goto(url)
@@ -96,6 +109,7 @@ def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a,
         expect(page.get_by_role("heading", name="Your next steps")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "result-phone.png"), full_page=True)
         assert failures == []  # every stylesheet, script and request worked
+        assert csp_violations == []  # and the Content-Security-Policy blocked none of them
         # The page fits the phone: nothing wider than the screen.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         browser.close()
@@ -123,6 +137,7 @@ def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settin
     with sync_playwright() as playwright:
         browser = launch(playwright)
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        csp_violations = watch_csp(page)
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", firm_a.executive.email)
         page.fill("input[name=password]", "pw-exec-123!")
@@ -133,5 +148,52 @@ def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settin
         assert radar.locator("polygon").count() >= 6  # the rings and the client's shape
         expect(page.get_by_text("Leadership and teams see the PMO differently")).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / "executive-report.png"), full_page=True)
+        assert csp_violations == []
         browser.close()
     assert (ARTIFACTS / "executive-report.png").stat().st_size > 20_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operator_sets_up_two_factor_and_opens_the_admin(live_server, settings):
+    """The QR code, the recovery codes and the admin all work under the Content-Security-Policy."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    from accounts.models import User
+
+    plain_static_files(settings)
+    operator = User.objects.create_user(
+        "op@pmo.example", "pw-operator-123!", is_staff=True, is_superuser=True
+    )
+    EmailAddress.objects.create(user=operator, email=operator.email, verified=True, primary=True)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        csp_violations = watch_csp(page)
+        page.goto(f"{live_server.url}/{settings.ADMIN_URL_PATH}/")
+        # The admin sends operators to the main login page ...
+        page.fill("input[name=login]", operator.email)
+        page.fill("input[name=password]", "pw-operator-123!")
+        page.click("main button[type=submit]")
+        # ... and then to set up an authenticator app (after the password again).
+        page.wait_for_url("**/accounts/**")
+        if page.locator("input[name=password]").count():
+            page.fill("input[name=password]", "pw-operator-123!")
+            page.click("main button[type=submit]")
+        page.wait_for_url("**/2fa/totp/activate/**")
+        qr = page.locator("main img").first
+        expect(qr).to_be_visible()
+        assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
+        secret = page.locator("#authenticator_secret").input_value()
+        counter = next(iter(yield_hotp_counters_from_time()))
+        page.fill("input[name=code]", format_hotp_value(hotp_value(secret, counter)))
+        page.click("main button[type=submit]")
+        page.wait_for_url("**/2fa/**")
+        page.goto(f"{live_server.url}/{settings.ADMIN_URL_PATH}/")
+        expect(page.locator("#site-name")).to_be_visible()
+        assert csp_violations == []
+        browser.close()

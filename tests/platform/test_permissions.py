@@ -40,6 +40,7 @@ URLS = {
     "accounts:invitation_resend": (STAFF, ["invitation_id"], False),
     "accounts:invitation_revoke": (STAFF, ["invitation_id"], False),
     "accounts:branding": (MANAGERS, [], True),
+    "accounts:security": (MANAGERS, [], True),
     "accounts:audit": (MANAGERS, [], True),
     "accounts:logo": (PUBLIC, ["digest"], True),
     "accounts:invitation": (PUBLIC, ["token"], True),
