@@ -143,6 +143,13 @@ CACHES = {
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# Redis brokers use kombu's Redis transport with a workaround for the celery/kombu 5.7.0 crash on
+# a dropped connection (pmo_platform/broker.py); set CELERY_BROKER_TRANSPORT=redis for the stock one.
+CELERY_BROKER_TRANSPORT = os.environ.get("CELERY_BROKER_TRANSPORT") or (
+    "pmo_platform.broker:Transport"
+    if CELERY_BROKER_URL.startswith("redis://")
+    else None
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
