@@ -70,6 +70,19 @@ def test_the_stock_redis_transport_kills_the_worker_on_a_redis_blip(broker, firm
     assert "Unrecoverable error" in worker.text()
 
 
+def test_supervision_restarts_a_worker_that_died(broker, firm_a):
+    """Whatever kills a worker (here the stock transport's crash), bin/supervise starts it again."""
+    report = _queued_report(firm_a)
+    worker = broker.worker(env={"CELERY_BROKER_TRANSPORT": "redis"}, supervised=True)
+    worker.wait_for_log(" ready.")
+    _publish_with_countdown(broker, firm_a, report)
+    _blip(broker, worker)
+    worker.wait_for_log("Unrecoverable error", timeout=30)
+    worker.wait_for_log("restarting in", timeout=30)
+    worker.wait_for_log(" ready.", count=2, timeout=60)
+    assert worker.alive()
+
+
 def test_the_worker_survives_a_redis_blip_and_still_runs_its_countdown_task(broker, firm_a):
     report = _queued_report(firm_a)
     worker = broker.worker()
