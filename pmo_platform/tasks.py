@@ -65,6 +65,16 @@ class FirmTask(Task):
         with firm_context(firm):
             return super().__call__(*args, firm=firm, **kwargs)
 
+    def retry(self, args=None, kwargs=None, **options):
+        """Retry with the caller's keywords: the request the body runs in holds the loaded firm
+        (`firm=`), which is no message argument; publish its id (`firm_id=`) again."""
+        if kwargs is None:
+            kwargs = dict(self.request.kwargs or {})
+            firm = kwargs.pop("firm", None)
+            if firm is not None:
+                kwargs["firm_id"] = firm.pk
+        return super().retry(args=args, kwargs=kwargs, **options)
+
 
 def enqueue(task, _countdown: int = 0, **kwargs) -> None:
     """Publish `task(**kwargs)` after the current transaction commits, durably; `_countdown`
