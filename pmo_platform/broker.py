@@ -33,8 +33,6 @@ from kombu.utils.json import dumps, loads
 
 logger = logging.getLogger(__name__)
 
-TRANSPORT = "pmo_platform.broker:Transport"
-
 
 @dataclass(frozen=True)
 class HeldMessage:
@@ -100,7 +98,10 @@ class QoS(kombu_redis.QoS):
         if _detached(self.channel):
             message = self._delivered.get(delivery_tag)
             with _lock:
-                if requeue and message is not None:
+                if not requeue:  # dropped on purpose: neither put back nor left unacked
+                    _held.pop(delivery_tag, None)
+                    _forget.add(delivery_tag)
+                elif message is not None:  # else it is held already (the channel closed)
                     delivery = message.delivery_info
                     _held[delivery_tag] = HeldMessage(
                         delivery_tag,
@@ -108,8 +109,6 @@ class QoS(kombu_redis.QoS):
                         delivery["exchange"],
                         delivery["routing_key"],
                     )
-                else:
-                    _forget.add(delivery_tag)
             return virtual.QoS.ack(self, delivery_tag)
         return super().reject(delivery_tag, requeue=requeue)
 
