@@ -122,3 +122,17 @@ def test_the_outbox_drains_within_a_minute_of_redis_returning(broker, firm_a):
     wait_until(lambda: not OutboxTask.objects.exists(), 60, what="outbox empty")
     assert time.monotonic() - back < 60
     assert worker.alive() and beat.alive()
+
+
+def test_a_warm_shutdown_still_puts_a_held_countdown_task_back(broker, firm_a):
+    """The workaround keeps kombu's normal path: a worker stopped with SIGTERM while Redis is up
+    puts the countdown task it holds back into the queue."""
+    report = _queued_report(firm_a)
+    worker = broker.worker()
+    worker.wait_for_log(" ready.")
+    _publish_with_countdown(broker, firm_a, report, countdown=120)
+    worker.wait_for_log("received")
+    assert broker.queued() == 0
+    worker.stop()
+    assert "Restoring 1 unacknowledged message(s)" in worker.text()
+    assert broker.queued() == 1
