@@ -192,6 +192,11 @@ CACHES = {
 }
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# Redis brokers use kombu's Redis transport with a workaround for the celery/kombu 5.7.0 crash on a
+# dropped connection (pmo_platform/broker.py); CELERY_BROKER_TRANSPORT=redis: the stock one.
+CELERY_BROKER_TRANSPORT = os.environ.get("CELERY_BROKER_TRANSPORT") or (
+    "pmo_platform.broker:Transport" if CELERY_BROKER_URL.startswith("redis://") else None
+)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -233,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
     "privacy-retention-sweep": {
         "task": "assessments.retention_sweep",
         "schedule": timedelta(days=1),
+    },
+    "report-build-sweep": {
+        "task": "reports.sweep_builds",
+        "schedule": timedelta(seconds=60),
     },
 }
 # Outbox rows younger than this are left to the on-commit publisher before a sweep retries them.

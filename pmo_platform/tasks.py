@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.db import router, transaction
+from django.db import InterfaceError, OperationalError, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .celery import app
 from .models import OutboxTask
@@ -61,6 +65,16 @@ class FirmTask(Task):
         with firm_context(firm):
             return super().__call__(*args, firm=firm, **kwargs)
 
+    def retry(self, args=None, kwargs=None, **options):
+        """Retry with the caller's keywords: the request the body runs in holds the loaded firm
+        (`firm=`), which is no message argument; publish its id (`firm_id=`) again."""
+        if kwargs is None:
+            kwargs = dict(self.request.kwargs or {})
+            firm = kwargs.pop("firm", None)
+            if firm is not None:
+                kwargs["firm_id"] = firm.pk
+        return super().retry(args=args, kwargs=kwargs, **options)
+
 
 def enqueue(task, _countdown: int = 0, **kwargs) -> None:
     """Publish `task(**kwargs)` after the current transaction commits, durably; `_countdown`
@@ -75,37 +89,95 @@ def enqueue(task, _countdown: int = 0, **kwargs) -> None:
     )
 
 
-def publish(pk: int, task_name: str, kwargs: dict, countdown: int = 0) -> bool:
-    """Hand one outbox row to the broker; keep it when the broker cannot be reached."""
+def publish(
+    pk: int, task_name: str, kwargs: dict, countdown: int = 0, *, producer=None, delete=True
+) -> bool:
+    """Hand one outbox row to the broker; keep it when the broker cannot be reached. The flush
+    passes its `producer` and deletes the rows it published in one go (`delete=False`)."""
     try:
-        app.send_task(task_name, kwargs=kwargs, countdown=countdown or None)
+        app.send_task(task_name, kwargs=kwargs, countdown=countdown or None, producer=producer)
     except Exception as exc:  # any broker failure: the row stays for flush_outbox
         logger.warning("broker unavailable, %s kept in the outbox: %s", task_name, exc)
         OutboxTask.objects.filter(pk=pk).update(
             attempts=F("attempts") + 1, last_error=str(exc)[:2000]
         )
         return False
-    OutboxTask.objects.filter(pk=pk).delete()
+    if delete:
+        OutboxTask.objects.filter(pk=pk).delete()
     return True
 
 
-@shared_task(name="pmo_platform.flush_outbox", ignore_result=True)
-def flush_outbox(limit: int = 500) -> int:
-    """Publish outbox rows that missed their on-commit publish (broker down, process killed)."""
-    cutoff = timezone.now() - settings.OUTBOX_RETRY_AFTER
+def outbox_flush(*, batch: int, budget_seconds: float) -> int:
+    """Publish outbox rows that missed their on-commit publish (broker down, process killed),
+    oldest first, in batches of `batch` rows, each batch in its own short transaction, until the
+    outbox is empty, the broker refuses one (it is still down: stop, the next flush retries) or
+    `budget_seconds` have passed (the next flush goes on). Overlapping flushes (beat's and a
+    reconnecting worker's) lock rows with SKIP LOCKED, so they share the rows instead of
+    publishing them twice."""
+    deadline = time.monotonic() + budget_seconds
     published = 0
+    while time.monotonic() < deadline:
+        done, broker_down = _flush_batch(batch)
+        published += len(done)
+        if broker_down or len(done) < batch:
+            break
+    return published
+
+
+def _flush_batch(batch: int) -> tuple[list[int], bool]:
+    """One batch in one transaction: (ids published, whether the broker refused one)."""
+    cutoff = timezone.now() - settings.OUTBOX_RETRY_AFTER
+    done: list[int] = []
     with transaction.atomic():
-        # Overlapping flushes skip each other's rows instead of publishing them twice.
-        rows = (
+        rows = list(
             OutboxTask.objects.select_for_update(skip_locked=True)
             .filter(created_at__lte=cutoff)
-            .order_by("id")[:limit]
+            .order_by("id")[:batch]
         )
-        for row in list(rows):
-            due = row.created_at + timedelta(seconds=row.countdown)
-            remaining = max(0, int((due - timezone.now()).total_seconds()))
-            if publish(row.pk, row.task_name, row.kwargs, remaining):
-                published += 1
-            else:
-                break  # the broker is down; try again on the next beat
-    return published
+        if not rows:
+            return done, False
+        try:
+            with app.producer_or_acquire() as producer:
+                for row in rows:
+                    due = row.created_at + timedelta(seconds=row.countdown)
+                    remaining = max(0, int((due - timezone.now()).total_seconds()))
+                    if not publish(
+                        row.pk,
+                        row.task_name,
+                        row.kwargs,
+                        remaining,
+                        producer=producer,
+                        delete=False,
+                    ):
+                        return done, True  # the broker is down; the next flush tries again
+                    done.append(row.pk)
+        except Exception as exc:  # no producer at all: the broker is down
+            logger.warning("broker unavailable, outbox flush stopped: %s", exc)
+            return done, True
+        finally:
+            OutboxTask.objects.filter(pk__in=done).delete()
+    return done, False
+
+
+# Transient failures of the database or the broker: retried rather than recorded as failures.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    KombuOperationalError,
+)
+
+
+@shared_task(
+    name="pmo_platform.flush_outbox",
+    ignore_result=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=20,
+    max_retries=3,
+)
+def flush_outbox(batch: int = 100, budget_seconds: float = 20.0) -> int:
+    """Beat, every 30 seconds, and each worker when it (re)connects to the broker: drain the
+    outbox (`outbox_flush`). The budget stays below beat's interval."""
+    return outbox_flush(batch=batch, budget_seconds=budget_seconds)

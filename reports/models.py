@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TenantModel
@@ -91,6 +92,9 @@ class Report(TenantModel):
     )
     trigger = models.CharField(max_length=10, choices=ReportTrigger.choices)
     requested_at = models.DateTimeField(auto_now_add=True)
+    # A queued report not built by then had its build task lost (a worker killed mid-build, a
+    # countdown task lost in a Redis outage): the build sweep or "Rebuild now" publishes it again.
+    due_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     response_count = models.PositiveIntegerField(default=0)

@@ -4,6 +4,7 @@ a report read what the active scope holds of it; those taking only ids take the 
 from __future__ import annotations
 
 from django.db.models import Max, QuerySet
+from django.utils import timezone
 
 from accounts.models import Branding, ClientExecutive, ClientOrganisation, Firm, Membership, User
 from assessments.models import Campaign, CampaignStatus
@@ -48,6 +49,17 @@ def last_failed(*, firm: Firm, campaign: Campaign) -> Report | None:
 
 def next_report_number(*, firm: Firm, campaign: Campaign) -> int:
     return (Report.objects.filter(campaign=campaign).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+def overdue_builds() -> list[tuple[int, int]]:
+    """(firm id, report id) of every queued report, in every firm, whose build should have
+    started by now (its task was lost). Platform-level: the caller runs it inside
+    `pmo_platform.tenancy.all_firms()` (the build sweep); ids only."""
+    return list(
+        Report.objects.filter(status=ReportStatus.QUEUED, due_at__lte=timezone.now())
+        .order_by("due_at")
+        .values_list("firm_id", "id")
+    )
 
 
 def report_for_build(*, firm: Firm, report_id: int) -> Report:

@@ -3,16 +3,44 @@ service."""
 
 from celery import shared_task
 
-from pmo_platform.tasks import FirmTask
+from pmo_platform.tasks import TRANSIENT_ERRORS, FirmTask, enqueue
+from pmo_platform.tenancy import all_firms
 
-from . import services
+from . import selectors, services
 
 
-@shared_task(base=FirmTask, name="reports.build_report", atomic=False)
+@shared_task(
+    base=FirmTask,
+    name="reports.build_report",
+    atomic=False,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=60,
+    max_retries=6,
+)
 def build_report(*, firm, report_id: int) -> bool:
     """Build one report snapshot; a repeat of the task finds it claimed and does nothing. Not
-    atomic here: the service builds in one transaction and records a failure in another."""
+    atomic here: the service builds in one transaction and records a failure in another. A
+    transient database or broker error leaves the report queued and is retried."""
     return services.report_build_or_fail(firm=firm, report_id=report_id)
+
+
+@shared_task(base=FirmTask, name="reports.recover_build")
+def recover_build(*, firm, report_id: int) -> bool:
+    """Publish an overdue queued report's build again (or give up on a stale one)."""
+    return services.report_build_recover(firm=firm, report_id=report_id)
+
+
+@shared_task(name="reports.sweep_builds", ignore_result=True)
+def sweep_builds() -> int:
+    """Beat, every minute: find queued reports whose build task was lost (a worker killed
+    mid-build, a countdown task lost in a Redis outage) across firms (ids only) and hand each to
+    a firm-scoped `recover_build`."""
+    with all_firms():
+        pairs = selectors.overdue_builds()
+        for firm_id, report_id in pairs:
+            enqueue(recover_build, firm_id=firm_id, report_id=report_id)
+    return len(pairs)
 
 
 @shared_task(

@@ -14,10 +14,12 @@ kept importable from here as before."""
 from ..selectors import notice_recipients, report_settings
 from .benchmarks import benchmarks, contribute, firm_key, org_key, trend
 from .builds import (
+    BUILD_GRACE,
     DEBOUNCE,
     STALE_AFTER,
     report_build,
     report_build_or_fail,
+    report_build_recover,
     report_failed,
     report_request,
     snapshot,
@@ -26,6 +28,7 @@ from .notices import report_notice_send
 from .settings import report_settings_update
 
 __all__ = [
+    "BUILD_GRACE",
     "DEBOUNCE",
     "STALE_AFTER",
     "benchmarks",
@@ -35,6 +38,7 @@ __all__ = [
     "org_key",
     "report_build",
     "report_build_or_fail",
+    "report_build_recover",
     "report_failed",
     "report_notice_send",
     "report_request",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Firm, User
 from accounts.services import audit
 from assessments.models import Campaign, CampaignStatus
-from pmo_platform.tasks import enqueue
+from pmo_platform.tasks import TRANSIENT_ERRORS, enqueue
 from pmo_platform.tenancy import firm_context
 
 from .. import selectors
@@ -26,12 +26,34 @@ from .benchmarks import benchmarks, contribute, trend
 DEBOUNCE = timedelta(minutes=2)
 # A report still queued or building after this long is marked failed and requested anew.
 STALE_AFTER = timedelta(minutes=30)
+# A queued report whose build has not started this long after it was due (its countdown passed)
+# lost its task: the build sweep (every minute) or "Rebuild now" publishes it again.
+BUILD_GRACE = timedelta(seconds=60)
 
 
 def _enqueue_build(*, firm: Firm, report_id: int, countdown: int = 0) -> None:
     from ..tasks import build_report
 
     enqueue(build_report, firm_id=firm.pk, report_id=report_id, _countdown=countdown)
+
+
+def _lock_overdue(report_id: int):
+    """The requested_at of this report when it is queued, overdue and no build holds it; else
+    None. A running build holds the report's row lock (its claim is part of the build's
+    transaction, so a killed worker's claim is rolled back and the lock released), hence SKIP
+    LOCKED: a report being built is left alone."""
+    return (
+        Report.objects.select_for_update(skip_locked=True)
+        .filter(pk=report_id, status=ReportStatus.QUEUED, due_at__lte=timezone.now())
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+
+
+def _republish(*, firm: Firm, report_id: int) -> None:
+    """Publish the build again; the next chance to do so is `BUILD_GRACE` later."""
+    Report.objects.filter(pk=report_id).update(due_at=timezone.now() + BUILD_GRACE)
+    _enqueue_build(firm=firm, report_id=report_id)
 
 
 @transaction.atomic
@@ -49,22 +71,43 @@ def report_request(
     if pending is not None and pending.status == ReportStatus.QUEUED:
         if pending.trigger == ReportTrigger.ANSWERS and trigger != ReportTrigger.ANSWERS:
             # Closing or asking outranks the debounce: build now, and send the notices.
-            Report.objects.filter(pk=pending.pk).update(trigger=trigger)
+            Report.objects.filter(pk=pending.pk).update(
+                trigger=trigger, due_at=timezone.now() + BUILD_GRACE
+            )
             _enqueue_build(firm=firm, report_id=pending.pk)
             pending.trigger = trigger
+        elif trigger != ReportTrigger.ANSWERS and _lock_overdue(pending.pk) is not None:
+            # "Rebuild now" on a report whose build is overdue: its task was lost, publish again.
+            _republish(firm=firm, report_id=pending.pk)
         return pending
     number = selectors.next_report_number(firm=firm, campaign=campaign)
+    countdown = int(DEBOUNCE.total_seconds()) if trigger == ReportTrigger.ANSWERS else 0
+    due_at = timezone.now() + timedelta(seconds=countdown) + BUILD_GRACE
     try:
         with transaction.atomic():
             report = Report.objects.create(
-                firm=firm, campaign=campaign, number=number, trigger=trigger
+                firm=firm, campaign=campaign, number=number, trigger=trigger, due_at=due_at
             )
     except IntegrityError:  # another request won the race; its report will do
         return Report.objects.get(campaign=campaign, status__in=PENDING_STATUSES)
     audit(firm=firm, actor=actor, action="report.requested", target=report, trigger=trigger)
-    countdown = int(DEBOUNCE.total_seconds()) if trigger == ReportTrigger.ANSWERS else 0
     _enqueue_build(firm=firm, report_id=report.pk, countdown=countdown)
     return report
+
+
+@transaction.atomic
+def report_build_recover(*, firm: Firm, report_id: int) -> bool:
+    """The build sweep's work on one overdue queued report: publish its build again, or, when it
+    has been waiting longer than `STALE_AFTER`, record it as failed (the page says so and the
+    next request starts afresh) rather than retry a build that keeps dying."""
+    requested_at = _lock_overdue(report_id)
+    if requested_at is None:
+        return False  # built, being built, or not due yet
+    if requested_at < timezone.now() - STALE_AFTER:
+        report_failed(firm=firm, report_id=report_id, error="never finished")
+        return False
+    _republish(firm=firm, report_id=report_id)
+    return True
 
 
 def report_failed(*, firm: Firm, report_id: int, error: str) -> None:
@@ -121,6 +164,8 @@ def report_build_or_fail(*, firm: Firm, report_id: int) -> bool:
     try:
         with firm_context(firm):
             return report_build(firm=firm, report_id=report_id)
+    except TRANSIENT_ERRORS:
+        raise  # the database or the broker hiccuped: the report stays queued, the task retries
     except Exception as exc:
         with firm_context(firm):
             report_failed(firm=firm, report_id=report_id, error=repr(exc))
