@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 
+from pmo_platform.delivery import RETRY_OPTIONS
 from pmo_platform.tasks import FirmTask, enqueue
 from pmo_platform.tenancy import all_firms, firm_context
 
@@ -16,9 +17,8 @@ logger = logging.getLogger(__name__)
 @shared_task(
     base=FirmTask,
     name="assessments.send_respondent_email",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=8,
+    atomic=False,  # the claim commits before the email is sent, the outcome after
+    **RETRY_OPTIONS,
 )
 def send_respondent_email(*, firm, respondent_id: int, kind: str, sequence: int) -> bool:
     return services.respondent_email_send(
@@ -26,9 +26,9 @@ def send_respondent_email(*, firm, respondent_id: int, kind: str, sequence: int)
     )
 
 
-@shared_task(base=FirmTask, name="assessments.send_campaign_emails")
+@shared_task(base=FirmTask, name="assessments.send_campaign_emails", **RETRY_OPTIONS)
 def send_campaign_emails(*, firm, campaign_id: int, kind: str) -> int:
-    """Fan out one campaign's invitations or reminders in batches."""
+    """Fan out one campaign's invitations or reminders: queue every row, publish batches."""
     campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
     if campaign is None:
         return 0
@@ -39,30 +39,21 @@ def send_campaign_emails(*, firm, campaign_id: int, kind: str) -> int:
     base=FirmTask,
     name="assessments.send_email_batch",
     atomic=False,
+    **RETRY_OPTIONS,
 )
-def send_email_batch(*, firm, kind: str, items: list[list[int]]) -> int:
-    """Send a batch, each email in its own transaction, so a failure part-way loses no claim.
-    An email that fails (a refused address, the server gone) is retried on its own later, so
-    it does not hold up the rest of the batch."""
-    sent = 0
-    for respondent_id, sequence in items:
-        try:
-            with firm_context(firm):
-                sent += services.respondent_email_send(
-                    firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence
-                )
-        except OSError as exc:
-            logger.warning(
-                "%s email to respondent %s failed, retried alone: %s", kind, respondent_id, exc
-            )
-            with firm_context(firm):
-                services.respondent_email_retry(
-                    firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence
-                )
-    return sent
+def send_email_batch(
+    *, firm, email_ids: list[int] | None = None, kind: str = "", items: list | None = None
+) -> int:
+    """Send a batch of queued emails, each claimed and recorded in its own transactions. A
+    database or broker error retries the batch; what was claimed already is not sent again.
+    (`kind` and `items`: tasks published before the claim rows existed.)"""
+    if items:
+        with firm_context(firm):
+            email_ids = services.emails_queue(firm=firm, kind=kind, items=items)
+    return services.respondent_emails_send_batch(firm=firm, email_ids=email_ids or [])
 
 
-@shared_task(base=FirmTask, name="assessments.campaign_housekeeping")
+@shared_task(base=FirmTask, name="assessments.campaign_housekeeping", **RETRY_OPTIONS)
 def campaign_housekeeping(*, firm, campaign_id: int) -> None:
     """Open a scheduled campaign, close an expired one, send due reminders and follow-ups."""
     campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
@@ -80,3 +71,20 @@ def sweep() -> int:
         for firm_id, campaign_id in pairs:
             enqueue(campaign_housekeeping, firm_id=firm_id, campaign_id=campaign_id)
     return len(pairs)
+
+
+@shared_task(base=FirmTask, name="assessments.resume_emails", **RETRY_OPTIONS)
+def resume_emails(*, firm) -> dict:
+    """One firm's stranded emails: republish, close, queue what is missing."""
+    return services.emails_resume(firm=firm)
+
+
+@shared_task(name="assessments.email_sweep", ignore_result=True, **RETRY_OPTIONS)
+def email_sweep() -> int:
+    """Beat, every 20 seconds: firms with emails a dead worker left behind, or invitations that
+    should have gone out (ids only), each handed to a firm-scoped `resume_emails`."""
+    with all_firms():
+        firm_ids = services.firms_with_email_work()
+        for firm_id in firm_ids:
+            enqueue(resume_emails, firm_id=firm_id)
+    return len(firm_ids)

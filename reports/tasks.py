@@ -3,6 +3,7 @@ service."""
 
 from celery import shared_task
 
+from pmo_platform.delivery import RETRY_OPTIONS
 from pmo_platform.tasks import FirmTask
 
 from . import services
@@ -18,9 +19,8 @@ def build_report(*, firm, report_id: int) -> bool:
 @shared_task(
     base=FirmTask,
     name="reports.send_report_notice",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=8,
+    atomic=False,  # the claim commits before the email is sent
+    **RETRY_OPTIONS,
 )
 def send_report_notice(*, firm, report_id: int, user_id: int) -> bool:
     """Tell one consultant or client executive that a report is ready (at most once)."""
