@@ -26,13 +26,19 @@ def send_respondent_email(*, firm, respondent_id: int, kind: str, sequence: int)
     )
 
 
-@shared_task(base=FirmTask, name="assessments.send_campaign_emails", **RETRY_OPTIONS)
+# Tasks that retry on database errors open their transaction in the body (`atomic=False`):
+# FirmTask's own transaction commits after the body returns, where `autoretry_for` cannot see
+# an error raised by the COMMIT (a deferred foreign-key check waiting on a lock, say).
+
+
+@shared_task(base=FirmTask, name="assessments.send_campaign_emails", atomic=False, **RETRY_OPTIONS)
 def send_campaign_emails(*, firm, campaign_id: int, kind: str) -> int:
     """Fan out one campaign's invitations or reminders: queue every row, publish batches."""
-    campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
-    if campaign is None:
-        return 0
-    return services.campaign_emails_fan_out(firm=firm, campaign=campaign, kind=kind)
+    with firm_context(firm):
+        campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
+        if campaign is None:
+            return 0
+        return services.campaign_emails_fan_out(firm=firm, campaign=campaign, kind=kind)
 
 
 @shared_task(
@@ -53,13 +59,14 @@ def send_email_batch(
     return services.respondent_emails_send_batch(firm=firm, email_ids=email_ids or [])
 
 
-@shared_task(base=FirmTask, name="assessments.campaign_housekeeping", **RETRY_OPTIONS)
+@shared_task(base=FirmTask, name="assessments.campaign_housekeeping", atomic=False, **RETRY_OPTIONS)
 def campaign_housekeeping(*, firm, campaign_id: int) -> None:
     """Open a scheduled campaign, close an expired one, send due reminders and follow-ups."""
-    campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
-    if campaign is None:
-        return
-    services.campaign_housekeeping(firm=firm, campaign=campaign)
+    with firm_context(firm):
+        campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
+        if campaign is None:
+            return
+        services.campaign_housekeeping(firm=firm, campaign=campaign)
 
 
 @shared_task(name="assessments.sweep", ignore_result=True)
@@ -73,10 +80,11 @@ def sweep() -> int:
     return len(pairs)
 
 
-@shared_task(base=FirmTask, name="assessments.resume_emails", **RETRY_OPTIONS)
+@shared_task(base=FirmTask, name="assessments.resume_emails", atomic=False, **RETRY_OPTIONS)
 def resume_emails(*, firm) -> dict:
     """One firm's stranded emails: republish, close, queue what is missing."""
-    return services.emails_resume(firm=firm)
+    with firm_context(firm):
+        return services.emails_resume(firm=firm)
 
 
 @shared_task(name="assessments.email_sweep", ignore_result=True, **RETRY_OPTIONS)
