@@ -1,9 +1,11 @@
 from celery import shared_task
+from django.conf import settings
 
 from pmo_platform.delivery import RETRY_OPTIONS
-from pmo_platform.tasks import FirmTask
+from pmo_platform.tasks import FirmTask, enqueue
+from pmo_platform.tenancy import all_firms
 
-from . import services
+from . import selectors, services
 
 
 @shared_task(
@@ -15,3 +17,15 @@ from . import services
 def send_invitation_email(*, firm, invitation_id: int) -> bool:
     """Email one colleague or client-executive invitation; a repeat of the task sends nothing."""
     return services.invitation_email_send(firm=firm, invitation_id=invitation_id)
+
+
+@shared_task(name="accounts.invitation_sweep", ignore_result=True, **RETRY_OPTIONS)
+def invitation_sweep() -> int:
+    """Beat, every 30 seconds: invitations whose email was asked for and has not gone out (the
+    task was lost with its worker; Redis would give it back only after an hour) are published
+    again. Sending claims the row, so a task that was only slow sends nothing twice."""
+    with all_firms():
+        pairs = selectors.invitations_unsent(older_than=settings.EMAIL_STALE_AFTER)
+        for firm_id, invitation_id in pairs:
+            enqueue(send_invitation_email, firm_id=firm_id, invitation_id=invitation_id)
+    return len(pairs)

@@ -186,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.email_sweep",
         "schedule": timedelta(seconds=20),
     },
+    "invitation-sweep": {
+        "task": "accounts.invitation_sweep",
+        "schedule": timedelta(seconds=30),
+    },
 }
 # Outbox rows younger than this are left to the on-commit publisher before a sweep retries them.
 OUTBOX_RETRY_AFTER = timedelta(seconds=int(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "20")))
