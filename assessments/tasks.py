@@ -92,7 +92,7 @@ def email_sweep() -> int:
     """Beat, every 20 seconds: firms with emails a dead worker left behind, or invitations that
     should have gone out (ids only), each handed to a firm-scoped `resume_emails`."""
     with all_firms():
-        firm_ids = services.firms_with_email_work()
+        firm_ids = selectors.firms_with_email_work()
         for firm_id in firm_ids:
             enqueue(resume_emails, firm_id=firm_id)
     return len(firm_ids)

@@ -37,7 +37,6 @@ from .campaigns import (
 from .email_delivery import (
     emails_queue,
     emails_resume,
-    firms_with_email_work,
     respondent_email_deliver,
     respondent_email_send,
     respondent_emails_send_batch,
@@ -100,7 +99,6 @@ __all__ = [
     "editable_version",
     "emails_queue",
     "emails_resume",
-    "firms_with_email_work",
     "followups_due",
     "format_deadline",
     "install_builtin_instruments",

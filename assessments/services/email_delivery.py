@@ -25,7 +25,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Firm
@@ -33,14 +32,8 @@ from pmo_platform import delivery
 from pmo_platform.tasks import enqueue
 from pmo_platform.tenancy import firm_context
 
-from ..models import (
-    CampaignStatus,
-    EmailKind,
-    EmailLog,
-    EmailStatus,
-    Respondent,
-    Source,
-)
+from .. import selectors
+from ..models import EmailKind, EmailLog, EmailStatus, Respondent
 
 logger = logging.getLogger(__name__)
 
@@ -243,40 +236,6 @@ def _respondent(row: EmailLog) -> Respondent:
 # --- The sweep ----------------------------------------------------------------------------------
 
 
-def firms_with_email_work() -> list[int]:
-    """Firm ids with emails to resume or invitations missing. Platform-level: the caller runs it
-    inside `all_firms()` (the beat task); ids only."""
-    now = timezone.now()
-    stale = EmailLog.objects.filter(
-        status=EmailStatus.QUEUED, due_at__lte=now - _stale_after()
-    ) | EmailLog.objects.filter(
-        status=EmailStatus.SENDING, claimed_at__lte=now - settings.EMAIL_SENDING_GIVE_UP
-    )
-    firms = set(stale.values_list("firm_id", flat=True).distinct())
-    firms |= set(_missing_invitations(now).values_list("firm_id", flat=True).distinct())
-    return sorted(firms)
-
-
-def _missing_invitations(now):
-    cutoff = now - _stale_after()
-    return (
-        Respondent.objects.filter(
-            source=Source.INVITED,
-            sent_at__isnull=True,
-            completed_at__isnull=True,
-            unsubscribed_at__isnull=True,
-            created_at__lte=cutoff,
-            campaign__status=CampaignStatus.OPEN,
-            campaign__opened_at__lte=cutoff,
-            campaign__closes_at__gt=now,
-        )
-        .exclude(email="")
-        .exclude(
-            Exists(EmailLog.objects.filter(respondent=OuterRef("pk"), kind=EmailKind.INVITATION))
-        )
-    )
-
-
 @transaction.atomic
 def emails_resume(*, firm: Firm) -> dict:
     """One firm's share of the sweep: republish queued rows nobody has picked up for
@@ -286,7 +245,11 @@ def emails_resume(*, firm: Firm) -> dict:
     from .emails import EMAIL_KINDS
 
     now = timezone.now()
-    missing = list(_missing_invitations(now).values_list("pk", flat=True))
+    missing = list(
+        selectors.missing_invitations(now=now, older_than=_stale_after()).values_list(
+            "pk", flat=True
+        )
+    )
     queued = emails_queue(firm=firm, kind=EmailKind.INVITATION, items=[(pk, 0) for pk in missing])
     stale = list(
         EmailLog.objects.select_for_update(skip_locked=True)

@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from assessments import services
+from assessments import selectors, services
 from assessments.models import Campaign, EmailLog, Respondent
 from assessments.services.email_delivery import MAX_ATTEMPTS, email_message_id
 from pmo_platform.models import OutboxTask
@@ -120,7 +120,7 @@ def test_the_sweep_resumes_stranded_emails_and_queues_missing_invitations(firm_a
         Campaign.objects.filter(pk=campaign.pk).update(opened_at=long_ago)
         young = open_campaign(firm_a, ["new@client.example"])  # just opened: left to its fan-out
     with all_firms():
-        assert services.firms_with_email_work() == [firm_a.firm.pk]
+        assert selectors.firms_with_email_work() == [firm_a.firm.pk]
     with firm_context(firm_a.firm):
         OutboxTask.objects.all().delete()
         assert services.emails_resume(firm=firm_a.firm) == {

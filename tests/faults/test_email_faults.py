@@ -121,8 +121,10 @@ def test_a_worker_killed_mid_batch_resumes_within_a_minute_and_sends_nothing_twi
     # The window in which a crash loses an email: from the committed claim to the recorded
     # answer to DATA (an upper bound: it includes the second transaction).
     windows = [(r.sent_at - r.claimed_at).total_seconds() for r in found if r.status == "sent"]
+    first_after = min(m.at for m in sink.messages if m.at > killed_at) - killed_at
     print(
-        f"\nresumed {resumed_after:.1f}s after the kill; claim-to-answer window: median "
+        f"\nfirst email {first_after:.1f}s and the last {resumed_after:.1f}s after the kill "
+        f"({at_kill} of {total} sent before it); claim-to-answer window: median "
         f"{statistics.median(windows) * 1000:.0f} ms, max {max(windows) * 1000:.0f} ms "
         f"(sink answers DATA after {sink.data_delay * 1000:.0f} ms)"
     )
