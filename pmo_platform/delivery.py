@@ -120,9 +120,7 @@ class Mailer:
             self.connection = None
 
     def open(self) -> None:
-        """Connect (and EHLO, TLS, login) before the claim is committed, so the window between
-        the claim and the server's answer holds only MAIL, RCPT and DATA. Raises on failure:
-        nothing was claimed yet."""
+        """Connect (and EHLO, TLS, login) unless connected; raises on failure."""
         if self.connection is None:
             self.connection = get_connection(fail_silently=False)
             self.connection.open()
@@ -136,17 +134,26 @@ class Mailer:
 
                 smtp.data = data
 
-    def send(self, message) -> Result:
-        """Send one message on the open connection; classify what happened. Never raises for a
-        mail-server failure."""
-        self._data_started = False
+    def connect(self) -> Result | None:
+        """Open the connection now, inside the claiming transaction and before its commit, so
+        the window between the claim and the server's answer holds only MAIL, RCPT and DATA.
+        A DEFERRED result when the server cannot be reached (nothing to claim then)."""
         try:
             self.open()
-        except Exception as exc:  # unreachable, refused greeting, TLS or login: nothing was sent
+        except Exception as exc:  # unreachable, refused greeting, TLS or login: nothing sent
             self.close()
             self.unreachable = True
             return Result(DEFERRED, _describe(exc))
         self.unreachable = False
+        return None
+
+    def send(self, message) -> Result:
+        """Send one message on the open connection; classify what happened. Never raises for a
+        mail-server failure."""
+        self._data_started = False
+        failure = self.connect()  # normally open already (see connect)
+        if failure is not None:
+            return failure
         try:
             message.connection = self.connection
             sent = message.send()

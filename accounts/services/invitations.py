@@ -190,7 +190,13 @@ def invitation_email_send(*, firm: Firm, invitation_id: int) -> bool:
         invitation.save(update_fields=["token_hash", "email_sent_at"])
         message = _invitation_message(firm=firm, invitation=invitation, raw_token=raw_token)
         message.message()  # a bad header fails here, and the claim rolls back
-    with delivery.Mailer() as mailer:
+        mailer = delivery.Mailer()
+        unreachable = mailer.connect()  # before the claim commits; unreachable: roll it back
+        if unreachable is not None:
+            transaction.set_rollback(True)
+    if unreachable is not None:
+        raise delivery.Deferred(unreachable.error)
+    with mailer:
         result = mailer.send(message)
     if result.outcome == delivery.DEFERRED:
         with firm_context(firm):

@@ -175,6 +175,11 @@ def respondent_email_deliver(*, firm: Firm, email_id: int, mailer: delivery.Mail
             # Nothing to say (a follow-up with no weak dimension left to write about).
             _finish(row, EmailStatus.CANCELLED, "nothing to send")
             return None
+        unreachable = mailer.connect()
+        if unreachable is not None:  # nothing claimed, nothing sent: try again later
+            row.attempts += 1
+            _defer(row, unreachable.error)
+            return delivery.DEFERRED
         row.status = EmailStatus.SENDING
         row.claimed_at = timezone.now()
         row.attempts += 1
@@ -219,14 +224,18 @@ def _record_once(*, row: EmailLog, result: delivery.Result) -> None:
         if pending.update(status=EmailStatus.REJECTED, last_error=result.error):
             spec.after_reject(_respondent(row), row.sequence)
         logger.warning("%s email %s rejected: %s", row.kind, row.pk, result.error)
-    else:  # DEFERRED: nothing was accepted, try again later
-        given_up = row.attempts >= MAX_ATTEMPTS
-        pending.update(
-            status=EmailStatus.FAILED if given_up else EmailStatus.QUEUED,
-            due_at=now + timedelta(seconds=min(300, 5 * 2**row.attempts)),
-            last_error=result.error,
-        )
-        logger.warning("%s email %s deferred: %s", row.kind, row.pk, result.error)
+    elif pending.select_for_update().first() is not None:  # DEFERRED: nothing accepted
+        _defer(row, result.error)
+
+
+def _defer(row: EmailLog, error: str) -> None:
+    """Back to `queued`, due after a backoff of 5 s doubling per attempt (at most 5 minutes);
+    `failed` after MAX_ATTEMPTS."""
+    row.status = EmailStatus.FAILED if row.attempts >= MAX_ATTEMPTS else EmailStatus.QUEUED
+    row.due_at = timezone.now() + timedelta(seconds=min(300, 5 * 2**row.attempts))
+    row.last_error = error[:2000]
+    row.save(update_fields=["status", "due_at", "attempts", "last_error"])
+    logger.warning("%s email %s deferred: %s", row.kind, row.pk, error)
 
 
 def _respondent(row: EmailLog) -> Respondent:

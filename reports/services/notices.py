@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -22,12 +23,19 @@ def report_notice_send(*, firm: Firm, report_id: int, user_id: int) -> bool:
     transaction). The claim row is inserted and committed before the mail server is spoken
     to; when the server accepted nothing (unreachable, a 4xx) it is deleted again and
     `delivery.Deferred` makes the task retry; an unknown outcome counts as sent."""
+    mailer = delivery.Mailer()
     with firm_context(firm):
         claimed = _claim(firm=firm, report_id=report_id, user_id=user_id)
+        # Connected before the claim commits; the server unreachable: the claim rolls back.
+        unreachable = mailer.connect() if claimed is not None else None
+        if unreachable is not None:
+            transaction.set_rollback(True)
+    if unreachable is not None:
+        raise delivery.Deferred(unreachable.error)
     if claimed is None:
         return False
     notice_id, message = claimed
-    with delivery.Mailer() as mailer:
+    with mailer:
         result = mailer.send(message)
     if result.outcome == delivery.DEFERRED:
         with firm_context(firm):
