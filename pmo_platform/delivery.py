@@ -167,6 +167,11 @@ class Mailer:
             if self._data_started or not _is_smtp(exc):
                 return Result(UNKNOWN, _describe(exc))
             return Result(DEFERRED, _describe(exc))
+        except Exception as exc:  # an ESP backend's own errors (anymail): no phase to tell
+            self.close()
+            if type(exc).__name__ == "AnymailRecipientsRefused":  # every recipient refused
+                return Result(REJECTED, _describe(exc))
+            return Result(UNKNOWN, _describe(exc))
         if not sent:  # a backend that reports "nothing sent" without raising
             return Result(DEFERRED, "the backend sent nothing")
         return Result(SENT)
