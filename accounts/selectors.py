@@ -194,3 +194,19 @@ def firm_dashboard_counts(*, firm: Firm) -> dict[str, int]:
             accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
         ).count(),
     }
+
+
+def invitations_unsent(*, older_than) -> list[tuple[int, int]]:
+    """(firm id, invitation id) of pending, unexpired invitations whose email has not gone out
+    although it was asked for more than `older_than` ago (its task was lost with a worker).
+    Platform-level: the caller runs it inside `all_firms()` (the sweep); ids only."""
+    now = timezone.now()
+    return list(
+        Invitation.objects.filter(
+            email_sent_at__isnull=True,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            created_at__lte=now - older_than,
+        ).values_list("firm_id", "id")[:1000]
+    )

@@ -5,10 +5,10 @@ pmo_platform/tasks.py)."""
 import logging
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
-from pmo_platform.tasks import FirmTask, enqueue
+from pmo_platform.delivery import RETRY_OPTIONS
+from pmo_platform.tasks import FirmTask, enqueue_each
 from pmo_platform.tenancy import all_firms, firm_context
 
 from . import selectors, services
@@ -19,9 +19,8 @@ logger = logging.getLogger(__name__)
 @shared_task(
     base=FirmTask,
     name="assessments.send_respondent_email",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=8,
+    atomic=False,  # the claim commits before the email is sent, the outcome after
+    **RETRY_OPTIONS,
 )
 def send_respondent_email(*, firm, respondent_id: int, kind: str, sequence: int) -> bool:
     return services.respondent_email_send(
@@ -29,49 +28,47 @@ def send_respondent_email(*, firm, respondent_id: int, kind: str, sequence: int)
     )
 
 
-@shared_task(base=FirmTask, name="assessments.send_campaign_emails")
+# Tasks that retry on database errors open their transaction in the body (`atomic=False`):
+# FirmTask's own transaction commits after the body returns, where `autoretry_for` cannot see
+# an error raised by the COMMIT (a deferred foreign-key check waiting on a lock, say).
+
+
+@shared_task(base=FirmTask, name="assessments.send_campaign_emails", atomic=False, **RETRY_OPTIONS)
 def send_campaign_emails(*, firm, campaign_id: int, kind: str) -> int:
-    """Fan out one campaign's invitations or reminders in batches."""
-    campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
-    if campaign is None:
-        return 0
-    return services.campaign_emails_fan_out(firm=firm, campaign=campaign, kind=kind)
+    """Fan out one campaign's invitations or reminders: queue every row, publish batches."""
+    with firm_context(firm):
+        campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
+        if campaign is None:
+            return 0
+        return services.campaign_emails_fan_out(firm=firm, campaign=campaign, kind=kind)
 
 
 @shared_task(
     base=FirmTask,
     name="assessments.send_email_batch",
     atomic=False,
+    **RETRY_OPTIONS,
 )
-def send_email_batch(*, firm, kind: str, items: list[list[int]]) -> int:
-    """Send a batch, each email in its own transaction, so a failure part-way loses no claim.
-    An email that fails (a refused address, the server gone) is retried on its own later, so
-    it does not hold up the rest of the batch."""
-    sent = 0
-    for respondent_id, sequence in items:
-        try:
-            with firm_context(firm):
-                sent += services.respondent_email_send(
-                    firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence
-                )
-        except OSError as exc:
-            logger.warning(
-                "%s email to respondent %s failed, retried alone: %s", kind, respondent_id, exc
-            )
-            with firm_context(firm):
-                services.respondent_email_retry(
-                    firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence
-                )
-    return sent
+def send_email_batch(
+    *, firm, email_ids: list[int] | None = None, kind: str = "", items: list | None = None
+) -> int:
+    """Send a batch of queued emails, each claimed and recorded in its own transactions. A
+    database or broker error retries the batch; what was claimed already is not sent again.
+    (`kind` and `items`: tasks published before the claim rows existed.)"""
+    if items:
+        with firm_context(firm):
+            email_ids = services.emails_queue(firm=firm, kind=kind, items=items)
+    return services.respondent_emails_send_batch(firm=firm, email_ids=email_ids or [])
 
 
-@shared_task(base=FirmTask, name="assessments.campaign_housekeeping")
+@shared_task(base=FirmTask, name="assessments.campaign_housekeeping", atomic=False, **RETRY_OPTIONS)
 def campaign_housekeeping(*, firm, campaign_id: int) -> None:
     """Open a scheduled campaign, close an expired one, send due reminders and follow-ups."""
-    campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
-    if campaign is None:
-        return
-    services.campaign_housekeeping(firm=firm, campaign=campaign)
+    with firm_context(firm):
+        campaign = selectors.campaign_get(firm=firm, pk=campaign_id)
+        if campaign is None:
+            return
+        services.campaign_housekeeping(firm=firm, campaign=campaign)
 
 
 @shared_task(name="assessments.sweep", ignore_result=True)
@@ -80,16 +77,11 @@ def sweep() -> int:
     only) and hand each to a firm-scoped housekeeping task."""
     with all_firms():  # the operator role's connection: reads ids across firms
         pairs = selectors.campaigns_with_timed_work()
-    return _hand_to_firms(campaign_housekeeping, pairs)
+    return _per_campaign(campaign_housekeeping, pairs)
 
 
-def _hand_to_firms(task, pairs: list[tuple[int, int]]) -> int:
-    """Enqueue `task` once per (firm id, campaign id), after leaving `all_firms()`: the outbox
-    rows are written as the application role, in its own transaction."""
-    with transaction.atomic():
-        for firm_id, campaign_id in pairs:
-            enqueue(task, firm_id=firm_id, campaign_id=campaign_id)
-    return len(pairs)
+def _per_campaign(task, pairs: list[tuple[int, int]]) -> int:
+    return enqueue_each(task, [{"firm_id": f, "campaign_id": c} for f, c in pairs])
 
 
 @shared_task(base=FirmTask, name="assessments.erase_campaign_identities")
@@ -105,4 +97,20 @@ def retention_sweep() -> int:
     (platform-level, ids only) and hand each to a firm-scoped erasure task."""
     with all_firms():
         pairs = selectors.campaigns_due_for_erasure(now=timezone.now())
-    return _hand_to_firms(erase_campaign_identities, pairs)
+    return _per_campaign(erase_campaign_identities, pairs)
+
+
+@shared_task(base=FirmTask, name="assessments.resume_emails", atomic=False, **RETRY_OPTIONS)
+def resume_emails(*, firm) -> dict:
+    """One firm's stranded emails: republish, close, queue what is missing."""
+    with firm_context(firm):
+        return services.emails_resume(firm=firm)
+
+
+@shared_task(name="assessments.email_sweep", ignore_result=True, **RETRY_OPTIONS)
+def email_sweep() -> int:
+    """Beat, every 20 seconds: firms with emails a dead worker left behind, or invitations that
+    should have gone out (ids only), each handed to a firm-scoped `resume_emails`."""
+    with all_firms():  # the operator role's connection: reads ids across firms
+        firm_ids = selectors.firms_with_email_work()
+    return enqueue_each(resume_emails, [{"firm_id": firm_id} for firm_id in firm_ids])

@@ -243,6 +243,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.sweep_builds",
         "schedule": timedelta(seconds=60),
     },
+    # Resumes emails a dead worker left (Redis would redeliver its task only after the
+    # visibility timeout, an hour) and queues invitations that should have gone out.
+    "email-sweep": {
+        "task": "assessments.email_sweep",
+        "schedule": timedelta(seconds=20),
+    },
+    "invitation-sweep": {
+        "task": "accounts.invitation_sweep",
+        "schedule": timedelta(seconds=30),
+    },
 }
 # Outbox rows younger than this are left to the on-commit publisher before a sweep retries them.
 OUTBOX_RETRY_AFTER = timedelta(seconds=int(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "20")))
@@ -288,7 +298,14 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "1025"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 10
+# Seconds a socket operation with the mail server may take (connect, each command, DATA).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+# A queued email nobody has started this long after it was due is republished by the sweep
+# (its worker died); with the sweep every 20 s, stranded emails resume within about a minute.
+EMAIL_STALE_AFTER = timedelta(seconds=int(os.environ.get("EMAIL_STALE_AFTER_SECONDS", "40")))
+# An email still "sending" this long after its claim lost its worker: recorded as sent (unknown
+# outcome), never resent. Longer than any live send (the task time limit).
+EMAIL_SENDING_GIVE_UP = timedelta(seconds=CELERY_TASK_TIME_LIMIT + 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "PMO Platform <noreply@pmo.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL = {

@@ -89,6 +89,16 @@ def enqueue(task, _countdown: int = 0, **kwargs) -> None:
     )
 
 
+def enqueue_each(task, kwargs_list: list[dict]) -> int:
+    """Enqueue `task` once per keyword dict, in one transaction of its own. For platform-level
+    sweeps: they read ids across firms inside `all_firms()` (the operator role) and call this
+    after leaving it, so the outbox rows are written as the application role."""
+    with transaction.atomic():
+        for kwargs in kwargs_list:
+            enqueue(task, **kwargs)
+    return len(kwargs_list)
+
+
 def publish(
     pk: int, task_name: str, kwargs: dict, countdown: int = 0, *, producer=None, delete=True
 ) -> bool:

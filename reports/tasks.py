@@ -3,7 +3,8 @@ service."""
 
 from celery import shared_task
 
-from pmo_platform.tasks import TRANSIENT_ERRORS, FirmTask, enqueue
+from pmo_platform.delivery import RETRY_OPTIONS
+from pmo_platform.tasks import TRANSIENT_ERRORS, FirmTask, enqueue_each
 from pmo_platform.tenancy import all_firms
 
 from . import selectors, services
@@ -36,19 +37,16 @@ def sweep_builds() -> int:
     """Beat, every minute: find queued reports whose build task was lost (a worker killed
     mid-build, a countdown task lost in a Redis outage) across firms (ids only) and hand each to
     a firm-scoped `recover_build`."""
-    with all_firms():
+    with all_firms():  # the operator role's connection: reads ids across firms
         pairs = selectors.overdue_builds()
-        for firm_id, report_id in pairs:
-            enqueue(recover_build, firm_id=firm_id, report_id=report_id)
-    return len(pairs)
+    return enqueue_each(recover_build, [{"firm_id": f, "report_id": r} for f, r in pairs])
 
 
 @shared_task(
     base=FirmTask,
     name="reports.send_report_notice",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    max_retries=8,
+    atomic=False,  # the claim commits before the email is sent
+    **RETRY_OPTIONS,
 )
 def send_report_notice(*, firm, report_id: int, user_id: int) -> bool:
     """Tell one consultant or client executive that a report is ready (at most once)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -14,8 +15,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pmo_platform import delivery
 from pmo_platform.errors import field_error
 from pmo_platform.tasks import enqueue
+from pmo_platform.tenancy import firm_context
 from pmo_platform.text import check_single_line
 
 from ..emails import absolute_url, build_branded_email
@@ -31,6 +34,8 @@ from ..models import (
 )
 from ..selectors import branding_for_firm, hash_token
 from .audit import audit
+
+logger = logging.getLogger(__name__)
 
 
 def _not_pending() -> ValidationError:
@@ -160,28 +165,53 @@ def invitation_revoke(*, firm: Firm, actor: User, invitation: Invitation) -> Non
 
 
 def invitation_email_send(*, firm: Firm, invitation_id: int) -> bool:
-    """Send one invitation email exactly once (called by the Celery task inside firm_context).
+    """Send one invitation email at most once (the worker, outside any transaction).
 
-    The pending row is locked and marked sent in the same transaction that sends: a second
-    worker waits for the lock and then finds it sent; a failed send rolls the claim back so a
-    retry sends it. Returns whether an email was sent."""
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .filter(
-            pk=invitation_id,
-            email_sent_at__isnull=True,
-            accepted_at__isnull=True,
-            revoked_at__isnull=True,
+    Transaction 1 locks the pending row, gives it a new token and sets `email_sent_at` (the
+    claim), and commits before the mail server is spoken to: a retry, a redelivered task or a
+    second worker then finds it sent. When the server accepted nothing (unreachable, a 4xx)
+    the claim is released and `delivery.Deferred` makes the task retry; an unknown outcome
+    (the connection failed after DATA) counts as sent. Returns whether an email went out."""
+    with firm_context(firm):
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .filter(
+                pk=invitation_id,
+                email_sent_at__isnull=True,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+            )
+            .first()
         )
-        .first()
-    )
-    if invitation is None:
+        if invitation is None:
+            return False
+        raw_token = secrets.token_urlsafe(32)  # 256 bits; only the hash is stored
+        invitation.token_hash = hash_token(raw_token)
+        invitation.email_sent_at = timezone.now()
+        invitation.save(update_fields=["token_hash", "email_sent_at"])
+        message = _invitation_message(firm=firm, invitation=invitation, raw_token=raw_token)
+        message.message()  # a bad header fails here, and the claim rolls back
+        mailer = delivery.Mailer()
+        unreachable = mailer.connect()  # before the claim commits; unreachable: roll it back
+        if unreachable is not None:
+            transaction.set_rollback(True)
+    if unreachable is not None:
+        raise delivery.Deferred(unreachable.error)
+    with mailer:
+        result = mailer.send(message)
+    if result.outcome == delivery.DEFERRED:
+        with firm_context(firm):
+            Invitation.objects.filter(
+                pk=invitation.pk, token_hash=invitation.token_hash, accepted_at__isnull=True
+            ).update(email_sent_at=None)
+        raise delivery.Deferred(result.error)
+    if result.outcome == delivery.REJECTED:
+        logger.warning("invitation %s refused by the mail server: %s", invitation.pk, result.error)
         return False
-    raw_token = secrets.token_urlsafe(32)  # 256 bits; only the hash is stored
-    invitation.token_hash = hash_token(raw_token)
-    invitation.email_sent_at = timezone.now()
-    invitation.save(update_fields=["token_hash", "email_sent_at"])
+    return True
 
+
+def _invitation_message(*, firm: Firm, invitation: Invitation, raw_token: str):
     branding = branding_for_firm(firm=firm)
     link = absolute_url(
         reverse("accounts:invitation", kwargs={"firm_slug": firm.slug, "token": raw_token})
@@ -211,8 +241,11 @@ def invitation_email_send(*, firm: Firm, invitation_id: int) -> bool:
             "expires_at": invitation.expires_at,
         },
     )
-    message.send()
-    return True
+    # Stable for this link: the same email on every attempt, a new one after a resend.
+    message.extra_headers["Message-ID"] = delivery.message_id(
+        firm.pk, "invitation", invitation.pk, invitation.token_hash
+    )
+    return message
 
 
 @transaction.atomic

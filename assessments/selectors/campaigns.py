@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import (
     Count,
     DateTimeField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -19,7 +22,16 @@ from django.utils import timezone
 
 from accounts.models import ClientOrganisation, Firm
 
-from ..models import Campaign, CampaignStatus, EmailKind, EmailLog, Respondent, RoleLevel, Source
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    EmailKind,
+    EmailLog,
+    EmailStatus,
+    Respondent,
+    RoleLevel,
+    Source,
+)
 
 # Follow-up tips go out this many days after completion (follow-up 1, 2, 3).
 FOLLOWUP_DAYS = (2, 7, 14)
@@ -246,4 +258,45 @@ def campaigns_with_timed_work() -> list[tuple[int, int]]:
         )
         .values_list("firm_id", "id")
         .distinct()
+    )
+
+
+# --- Emails to resume (the email sweep) ----------------------------------------------------------
+
+
+def firms_with_email_work() -> list[int]:
+    """Firm ids with emails to resume (queued and not started EMAIL_STALE_AFTER after they were
+    due, or `sending` past EMAIL_SENDING_GIVE_UP) or invitations missing. Platform-level: the
+    caller runs it inside `all_firms()` (the beat task); ids only."""
+    now = timezone.now()
+    stale = EmailLog.objects.filter(
+        status=EmailStatus.QUEUED, due_at__lte=now - settings.EMAIL_STALE_AFTER
+    ) | EmailLog.objects.filter(
+        status=EmailStatus.SENDING, claimed_at__lte=now - settings.EMAIL_SENDING_GIVE_UP
+    )
+    firms = set(stale.values_list("firm_id", flat=True).distinct())
+    missing = missing_invitations(now=now, older_than=settings.EMAIL_STALE_AFTER)
+    firms |= set(missing.values_list("firm_id", flat=True).distinct())
+    return sorted(firms)
+
+
+def missing_invitations(*, now: datetime, older_than: timedelta) -> QuerySet[Respondent]:
+    """Respondents of open campaigns who should have had their invitation by now and have no
+    invitation row at all (a lost fan-out)."""
+    cutoff = now - older_than
+    return (
+        Respondent.objects.filter(
+            source=Source.INVITED,
+            sent_at__isnull=True,
+            completed_at__isnull=True,
+            unsubscribed_at__isnull=True,
+            created_at__lte=cutoff,
+            campaign__status=CampaignStatus.OPEN,
+            campaign__opened_at__lte=cutoff,
+            campaign__closes_at__gt=now,
+        )
+        .exclude(email="")
+        .exclude(
+            Exists(EmailLog.objects.filter(respondent=OuterRef("pk"), kind=EmailKind.INVITATION))
+        )
     )

@@ -1,9 +1,10 @@
 """Writes for instruments, campaigns, respondents and answers (see accounts/services.py for the
 conventions: keyword-only arguments, one transaction, an audit entry, side effects on commit).
 
-One module per concern: `instrument`, `campaigns`, `respondents`, `survey`, `emails`, `privacy`.
-Every public name is importable from `assessments.services` too, including the reads and pure
-helpers that lived here before (`personal_result`, `result_view`, `parse_respondent_csv`, ...)."""
+One module per concern: `instrument`, `campaigns`, `respondents`, `survey`, `emails` (what
+each email says), `email_delivery` (sending each at most once, and the sweep), `privacy`. Every
+public name is importable from `assessments.services` too, including the reads and pure helpers
+that lived here before (`personal_result`, `result_view`, `parse_respondent_csv`, ...)."""
 
 from ..links import respondent_token, survey_url
 from ..respondent_csv import (
@@ -33,14 +34,19 @@ from .campaigns import (
     reminders_send_now,
     validate_placeholders,
 )
+from .email_delivery import (
+    emails_queue,
+    emails_resume,
+    respondent_email_deliver,
+    respondent_email_send,
+    respondent_emails_send_batch,
+)
 from .emails import (
     EMAIL_KINDS,
     campaign_emails_fan_out,
     format_deadline,
     invitation_text,
     respondent_bounced,
-    respondent_email_retry,
-    respondent_email_send,
 )
 from .instrument import (
     INSTRUMENT_DIR,
@@ -100,6 +106,8 @@ __all__ = [
     "dimension_update",
     "editable_counterpart",
     "editable_version",
+    "emails_queue",
+    "emails_resume",
     "followups_due",
     "format_deadline",
     "install_builtin_instruments",
@@ -119,8 +127,9 @@ __all__ = [
     "reminder_candidates",
     "reminders_send_now",
     "respondent_bounced",
-    "respondent_email_retry",
+    "respondent_email_deliver",
     "respondent_email_send",
+    "respondent_emails_send_batch",
     "respondent_erase",
     "respondent_opened",
     "respondent_resend",

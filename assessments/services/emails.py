@@ -1,6 +1,7 @@
 """Every respondent email: what each kind says and who may get it (`EMAIL_KINDS`, one entry per
-kind), sending one at most once (`respondent_email_send`), bounces, and putting sends on the
-outbox (`enqueue_*`: published after the transaction commits)."""
+kind), building one (`build_respondent_email`), bounces, and asking for sends (`enqueue_*`: the
+claim rows are queued in the caller's transaction and the tasks published after it commits).
+Sending them at most once is `email_delivery`."""
 
 from __future__ import annotations
 
@@ -15,15 +16,13 @@ from django.utils.translation import gettext_lazy
 from accounts.emails import build_branded_email
 from accounts.models import Firm
 from accounts.selectors import branding_for_firm
-from pmo_platform.claims import claim_once
 from pmo_platform.tasks import enqueue
 
 from .. import selectors
 from ..links import survey_url
 from ..models import Campaign, EmailKind, EmailLog, Respondent, localized
 from ..selectors import FOLLOWUP_DAYS
-
-BATCH_SIZE = 200
+from .email_delivery import email_message_id, emails_queue, enqueue_email_ids
 
 
 def format_deadline(campaign: Campaign, language: str) -> str:
@@ -66,6 +65,8 @@ class EmailKindSpec:
     content: Callable[..., EmailContent | None]
     # What a sent email changes on the respondent's row.
     after_send: Callable[[Respondent, int], None] = lambda respondent, sequence: None
+    # What a refused one (the server answered 5xx) changes.
+    after_reject: Callable[[Respondent, int], None] = lambda respondent, sequence: None
 
 
 def _awaiting_answers(respondent: Respondent) -> bool:
@@ -161,6 +162,13 @@ def _mark_invited(respondent: Respondent, sequence: int) -> None:
     Respondent.objects.filter(pk=respondent.pk).update(sent_at=timezone.now(), bounced_at=None)
 
 
+def _mark_refused(respondent: Respondent, sequence: int) -> None:
+    # The server refused the address: shown as bounced, and no reminders go to it.
+    Respondent.objects.filter(pk=respondent.pk, bounced_at__isnull=True).update(
+        bounced_at=timezone.now()
+    )
+
+
 def _mark_reminded(respondent: Respondent, sequence: int) -> None:
     Respondent.objects.filter(pk=respondent.pk).update(reminders_sent=sequence)
 
@@ -171,12 +179,14 @@ EMAIL_KINDS: dict[str, EmailKindSpec] = {
         eligible=lambda respondent, sequence: _awaiting_answers(respondent),
         content=_invitation_content,
         after_send=_mark_invited,
+        after_reject=_mark_refused,
     ),
     EmailKind.REMINDER: EmailKindSpec(
         template="assessments/email/invitation",
         eligible=_reminder_eligible,
         content=_reminder_content,
         after_send=_mark_reminded,
+        after_reject=_mark_refused,
     ),
     EmailKind.RESULT: EmailKindSpec(
         template="assessments/email/result",
@@ -191,43 +201,13 @@ EMAIL_KINDS: dict[str, EmailKindSpec] = {
 }
 
 
-# --- Sending ------------------------------------------------------------------------------------
+# --- Building one email (sending is in `email_delivery`) ---------------------------------------
 
 
-def respondent_email_send(*, firm: Firm, respondent_id: int, kind: str, sequence: int) -> bool:
-    """Send one respondent email at most once (run by the worker, one transaction per email).
-
-    The claim row is inserted in the transaction that sends: a concurrent duplicate waits on the
-    unique index and then finds it taken; a failed send rolls the claim back for the retry."""
-    respondent = (
-        Respondent.objects.select_for_update(of=("self",))
-        .select_related("campaign", "campaign__client")
-        .filter(pk=respondent_id)
-        .first()
-    )
-    spec = EMAIL_KINDS.get(kind)
-    if (
-        respondent is None
-        or not respondent.email
-        or spec is None
-        or not spec.eligible(respondent, sequence)
-    ):
-        return False
-    if not claim_once(
-        EmailLog, firm=respondent.firm, respondent=respondent, kind=kind, sequence=sequence
-    ):
-        return False
-    message = _build_email(firm=firm, respondent=respondent, kind=kind, sequence=sequence)
-    if message is None:
-        # Nothing to send (for example a follow-up with no weak dimension left to write about):
-        # the claim stays, so the sweep moves on instead of trying again every few minutes.
-        return False
-    message.send()
-    spec.after_send(respondent, sequence)
-    return True
-
-
-def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int):
+def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog):
+    """The message for claim row `row` (respondent locked, with its campaign), carrying the
+    row's stable Message-ID; None when there is nothing to say."""
+    kind, sequence = row.kind, row.sequence
     campaign = respondent.campaign
     language = respondent.language or campaign.default_language
     branding = branding_for_firm(firm=firm)
@@ -253,6 +233,9 @@ def _build_email(*, firm: Firm, respondent: Respondent, kind: str, sequence: int
         context=context | content.context,
     )
     message.extra_headers["X-PMO-Respondent"] = str(respondent.pk)
+    message.extra_headers["Message-ID"] = row.message_id or email_message_id(
+        firm_id=firm.pk, respondent_id=respondent.pk, kind=kind, sequence=sequence
+    )
     # Read back by email providers' tracking webhooks (django-anymail) to mark bounces.
     message.metadata = {"firm_id": firm.pk, "respondent_id": respondent.pk, "kind": kind}
     message.tags = [f"pmo-{kind}"]
@@ -276,8 +259,10 @@ def respondent_bounced(*, firm: Firm, respondent_id: int, recipient: str) -> Non
 def enqueue_respondent_email(
     *, firm: Firm, respondent_id: int, kind: str, sequence: int, countdown: int = 0
 ) -> None:
+    """Queue one email's claim row and publish its task after the transaction commits."""
     from ..tasks import send_respondent_email
 
+    emails_queue(firm=firm, kind=kind, items=[(respondent_id, sequence)])
     enqueue(
         send_respondent_email,
         _countdown=countdown,
@@ -288,14 +273,6 @@ def enqueue_respondent_email(
     )
 
 
-@transaction.atomic
-def respondent_email_retry(*, firm: Firm, respondent_id: int, kind: str, sequence: int) -> None:
-    """A batch's email that failed to send: try it again on its own in a minute."""
-    enqueue_respondent_email(
-        firm=firm, respondent_id=respondent_id, kind=kind, sequence=sequence, countdown=60
-    )
-
-
 def enqueue_campaign_emails(*, firm: Firm, campaign: Campaign, kind: str) -> None:
     from ..tasks import send_campaign_emails
 
@@ -303,19 +280,17 @@ def enqueue_campaign_emails(*, firm: Firm, campaign: Campaign, kind: str) -> Non
 
 
 def enqueue_email_batch(*, firm: Firm, kind: str, items: list[tuple[int, int]]) -> None:
-    """One batch task for (respondent id, sequence) pairs; nothing when there are none."""
-    from ..tasks import send_email_batch
-
-    if items:
-        enqueue(send_email_batch, firm_id=firm.pk, kind=kind, items=[list(i) for i in items])
+    """Queue rows for (respondent id, sequence) pairs and publish them in batches; nothing when
+    there are none (or all have rows already)."""
+    enqueue_email_ids(firm=firm, email_ids=emails_queue(firm=firm, kind=kind, items=items))
 
 
 @transaction.atomic
 def campaign_emails_fan_out(*, firm: Firm, campaign: Campaign, kind: str) -> int:
-    """A campaign's invitations or reminders, as batch tasks of BATCH_SIZE each."""
+    """A campaign's invitations or reminders: every row written `queued` in this one
+    transaction, then published as batch tasks of BATCH_SIZE after it commits."""
     if not campaign.is_open:
         return 0
     items = selectors.campaign_email_recipients(campaign=campaign, kind=kind)
-    for start in range(0, len(items), BATCH_SIZE):
-        enqueue_email_batch(firm=firm, kind=kind, items=items[start : start + BATCH_SIZE])
+    enqueue_email_batch(firm=firm, kind=kind, items=items)
     return len(items)

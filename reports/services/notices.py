@@ -1,7 +1,8 @@
-"""Report-ready emails: one per person and report, claimed in the sending transaction."""
+"""Report-ready emails: one per person and report, claimed in a committed row before sending."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -9,15 +10,41 @@ from django.utils.translation import gettext as _
 from accounts.emails import absolute_url, build_branded_email
 from accounts.models import Firm
 from accounts.selectors import branding_for_firm
+from pmo_platform import delivery
 from pmo_platform.claims import claim_once
+from pmo_platform.tenancy import firm_context
 
 from .. import selectors
 from ..models import ReportNotice
 
 
 def report_notice_send(*, firm: Firm, report_id: int, user_id: int) -> bool:
-    """Email one person that a report is ready, at most once (claim row in the same
-    transaction as the send)."""
+    """Email one person that a report is ready, at most once (the worker, outside any
+    transaction). The claim row is inserted and committed before the mail server is spoken
+    to; when the server accepted nothing (unreachable, a 4xx) it is deleted again and
+    `delivery.Deferred` makes the task retry; an unknown outcome counts as sent."""
+    mailer = delivery.Mailer()
+    with firm_context(firm):
+        claimed = _claim(firm=firm, report_id=report_id, user_id=user_id)
+        # Connected before the claim commits; the server unreachable: the claim rolls back.
+        unreachable = mailer.connect() if claimed is not None else None
+        if unreachable is not None:
+            transaction.set_rollback(True)
+    if unreachable is not None:
+        raise delivery.Deferred(unreachable.error)
+    if claimed is None:
+        return False
+    notice_id, message = claimed
+    with mailer:
+        result = mailer.send(message)
+    if result.outcome == delivery.DEFERRED:
+        with firm_context(firm):
+            ReportNotice.objects.filter(pk=notice_id).delete()
+        raise delivery.Deferred(result.error)
+    return result.outcome != delivery.REJECTED
+
+
+def _claim(*, firm: Firm, report_id: int, user_id: int):
     report = selectors.ready_report(firm=firm, report_id=report_id)
     user = selectors.active_user(user_id=user_id)
     if (
@@ -25,9 +52,9 @@ def report_notice_send(*, firm: Firm, report_id: int, user_id: int) -> bool:
         or user is None
         or user_id not in selectors.notice_recipients(campaign=report.campaign)
     ):
-        return False
+        return None
     if not claim_once(ReportNotice, firm=firm, report=report, user=user):
-        return False
+        return None
     campaign = report.campaign
     is_executive = selectors.is_client_executive(client_id=campaign.client_id, user=user)
     path = (
@@ -62,5 +89,7 @@ def report_notice_send(*, firm: Firm, report_id: int, user_id: int) -> bool:
             "overall": None if report.data.get("suppressed") else report.data["overall"]["score"],
         },
     )
-    message.send()
-    return True
+    message.extra_headers["Message-ID"] = delivery.message_id(firm.pk, "notice", report.pk, user.pk)
+    message.message()  # a bad header fails here, and the claim rolls back
+    notice = ReportNotice.objects.get(report=report, user=user)
+    return notice.pk, message

@@ -272,3 +272,50 @@ def test_existing_account_logs_in_then_accepts(client, firm_a, firm_b):
     assert response.status_code == 302
     with firm_context(firm_b.firm):
         assert Membership.objects.get(user=firm_a.consultant).role == "consultant"
+
+
+@pytest.mark.django_db
+def test_the_sweep_republishes_an_invitation_whose_task_was_lost(firm_a, firm_b):
+    from accounts.tasks import invitation_sweep
+
+    with firm_context(firm_a.firm):
+        # Asked for, but the task never ran (this test's transaction never commits).
+        lost = services.invitation_create(
+            firm=firm_a.firm, invited_by=firm_a.owner, email="lost@example.com", role="consultant"
+        )
+        young = services.invitation_create(
+            firm=firm_a.firm, invited_by=firm_a.owner, email="young@example.com", role="admin"
+        )
+        Invitation.objects.filter(pk=lost.pk).update(
+            created_at=timezone.now() - timedelta(minutes=5)
+        )
+    _sent, _path = _invite(firm_b, email="sent@example.com")
+    with firm_context(firm_b.firm):
+        Invitation.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    OutboxTask.objects.all().delete()
+    assert invitation_sweep() == 1
+    (task,) = OutboxTask.objects.all()
+    assert task.task_name == "accounts.send_invitation_email"
+    assert task.kwargs == {"firm_id": firm_a.firm.pk, "invitation_id": lost.pk}
+    assert young.pk != lost.pk
+
+
+@pytest.mark.django_db
+def test_an_unreachable_mail_server_leaves_the_invitation_unclaimed_for_the_retry(firm_a, settings):
+    import socket
+
+    from pmo_platform.delivery import Deferred
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    with firm_context(firm_a.firm):
+        invitation = services.invitation_create(
+            firm=firm_a.firm, invited_by=firm_a.owner, email="later@example.com", role="admin"
+        )
+        with pytest.raises(Deferred, match="Connection refused"):
+            services.invitation_email_send(firm=firm_a.firm, invitation_id=invitation.pk)
+        invitation.refresh_from_db()
+        assert invitation.email_sent_at is None and invitation.token_hash == ""

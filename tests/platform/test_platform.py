@@ -239,7 +239,7 @@ class RefusingSink(Sink):
 @pytest.mark.django_db(transaction=True)
 def test_a_refused_address_does_not_hold_up_its_batch(celery_worker, firm_a, settings):
     from assessments import services as assessment_services
-    from assessments.models import EmailLog
+    from assessments.models import EmailLog, Respondent
 
     sink = RefusingSink("bad@client.example")
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
@@ -256,10 +256,19 @@ def test_a_refused_address_does_not_hold_up_its_batch(celery_worker, firm_a, set
                 firm=firm_a.firm, actor=firm_a.owner, campaign=campaign
             )
         wait_for(lambda: sink.messages)
+
+        def settled():
+            with firm_context(firm_a.firm):
+                return not EmailLog.objects.filter(status__in=["queued", "sending"]).exists()
+
+        wait_for(settled)
     finally:
         controller.stop()
     assert [m.rcpt_tos for m in sink.messages] == [["good@client.example"]]
     with firm_context(firm_a.firm):
-        assert list(EmailLog.objects.values_list("respondent__email", flat=True)) == [
-            "good@client.example"
-        ]
+        # The refusal is recorded (never retried) and the address shows as bounced.
+        assert dict(EmailLog.objects.values_list("respondent__email", "status")) == {
+            "bad@client.example": "rejected",
+            "good@client.example": "sent",
+        }
+        assert Respondent.objects.get(email="bad@client.example").status == "bounced"
