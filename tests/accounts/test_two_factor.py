@@ -35,6 +35,8 @@ def totp_setup_redirect(response) -> bool:
     )
 
 
+# all_firms() reads through the operator role's own connection: committed rows only.
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_operators_need_totp_before_the_admin_works(client):
     password = "pw-operator-123!"
     operator = User.objects.create_user(

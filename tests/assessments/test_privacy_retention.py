@@ -93,7 +93,7 @@ def test_only_closed_campaigns_past_their_firms_period_are_due(firm_a, firm_b):
     assert recent.pk not in {pk for _f, pk in due}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_sweep_erases_each_due_campaign_once_through_the_worker(celery_worker, firm_a, firm_b):
     old = closed_campaign(firm_a, months_ago=25, name="Old")
     recent = closed_campaign(firm_a, months_ago=23, name="Recent")

@@ -153,7 +153,8 @@ def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settin
     assert (ARTIFACTS / "executive-report.png").stat().st_size > 20_000
 
 
-@pytest.mark.django_db(transaction=True)
+# all_firms() reads through the operator role's own connection: committed rows only.
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_operator_sets_up_two_factor_and_opens_the_admin(live_server, settings):
     """The QR code, the recovery codes and the admin all work under the Content-Security-Policy."""
     from allauth.account.models import EmailAddress

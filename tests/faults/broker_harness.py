@@ -18,7 +18,8 @@ import uuid
 from pathlib import Path
 
 from celery import Celery
-from django.db import connection
+
+from tests.faults import database_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(ROOT / ".venv" / "bin" / "celery")
@@ -142,12 +143,8 @@ class PrivateBroker:
         self.app.conf.task_default_queue = self.queue
 
     def env(self) -> dict:
-        db = connection.settings_dict
         return os.environ | {
-            "DATABASE_URL": (
-                f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-                f"{db['PORT'] or 5432}/{db['NAME']}"
-            ),
+            **database_env(),
             "REDIS_URL": self.redis.url,
             "CELERY_BROKER_URL": self.redis.url,
             "CELERY_QUEUE": self.queue,

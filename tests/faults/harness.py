@@ -20,7 +20,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from celery import Celery
 from django.conf import settings
-from django.db import connection
+
+from tests.faults import database_env
 
 REDIS_PORT = 6391  # this worktree's private Redis (docs: tests/faults)
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
@@ -177,8 +178,6 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def environment(self) -> dict:
-        db = connection.settings_dict
-        app = settings.DATABASE_APP_CREDENTIALS
         env = {
             key: value
             for key, value in os.environ.items()
@@ -186,10 +185,7 @@ class WorkerProcess:
         }
         env |= {
             "DJANGO_SETTINGS_MODULE": "pmo_platform.settings",
-            "DATABASE_URL": (
-                f"postgres://{app['USER']}:{app['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-                f"{db['PORT'] or 5432}/{db['NAME']}"
-            ),
+            **database_env(),
             "REDIS_URL": REDIS_URL,
             "CELERY_BROKER_URL": REDIS_URL,
             "CELERY_QUEUE": self.queue,

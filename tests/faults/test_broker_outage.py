@@ -15,7 +15,7 @@ from reports.models import Report
 from tests.faults.broker_harness import PrivateBroker, wait_until
 from tests.reports.helpers import campaign_with
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from pmo_platform.tasks import enqueue
 from pmo_platform.tenancy import firm_context
 from tests.helpers import add_people, new_campaign, person, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 def launch(world, n: int, prefix: str = "p"):

@@ -64,7 +64,8 @@ def test_new_answers_never_republish_a_waiting_debounced_build(firm_a):
     assert _builds_published(waiting) == 0
 
 
-@pytest.mark.django_db
+# all_firms() reads through the operator role's own connection: committed rows only.
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_sweep_finds_overdue_reports_in_every_firm_and_gives_up_on_stale_ones(firm_a, firm_b):
     overdue = _queued(firm_a, overdue=True)
     not_yet = _queued(firm_b, overdue=False)
