@@ -19,6 +19,7 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -29,6 +30,7 @@ from accounts.models import ClientExecutive, Firm, Membership
 
 from ..models import (
     DEFAULT_RETENTION_MONTHS,
+    EMAIL_DELIVERED,
     Answer,
     Campaign,
     CampaignStatus,
@@ -96,7 +98,10 @@ def person_summary(*, firm: Firm, email: str) -> dict:
         .select_related("campaign", "campaign__client")
         .annotate(
             answer_count=Count("answers", distinct=True),
-            email_count=Count("emails", distinct=True),
+            # emails that went out (a queued or failed one was never sent to the person)
+            email_count=Count(
+                "emails", filter=Q(emails__status__in=EMAIL_DELIVERED), distinct=True
+            ),
         )
     )
     campaigns = {r.campaign_id: r.campaign for r in records}

@@ -60,7 +60,10 @@ def emails_queue(*, firm: Firm, kind: str, items) -> list[int]:
     if not items:
         return []
     known = set(
-        Respondent.objects.filter(pk__in={r for r, _s in items}).values_list("pk", flat=True)
+        # An erased respondent (no address any more) is never queued an email.
+        Respondent.objects.filter(pk__in={r for r, _s in items}, erased_at__isnull=True)
+        .exclude(email="")
+        .values_list("pk", flat=True)
     )
     existing = set(
         EmailLog.objects.filter(kind=kind, respondent_id__in=known).values_list(

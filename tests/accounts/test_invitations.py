@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connections
+from django.db import connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -274,7 +274,8 @@ def test_existing_account_logs_in_then_accepts(client, firm_a, firm_b):
         assert Membership.objects.get(user=firm_a.consultant).role == "consultant"
 
 
-@pytest.mark.django_db
+# all_firms() reads through the operator role's own connection: committed rows only.
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_sweep_republishes_an_invitation_whose_task_was_lost(firm_a, firm_b):
     from accounts.tasks import invitation_sweep
 
@@ -293,10 +294,13 @@ def test_the_sweep_republishes_an_invitation_whose_task_was_lost(firm_a, firm_b)
     with firm_context(firm_b.firm):
         Invitation.objects.update(created_at=timezone.now() - timedelta(minutes=5))
     OutboxTask.objects.all().delete()
-    assert invitation_sweep() == 1
-    (task,) = OutboxTask.objects.all()
-    assert task.task_name == "accounts.send_invitation_email"
-    assert task.kwargs == {"firm_id": firm_a.firm.pk, "invitation_id": lost.pk}
+    # Inside this transaction the sweep's outbox row is read before it would be published.
+    with transaction.atomic():
+        assert invitation_sweep() == 1
+        (task,) = OutboxTask.objects.all()
+        assert task.task_name == "accounts.send_invitation_email"
+        assert task.kwargs == {"firm_id": firm_a.firm.pk, "invitation_id": lost.pk}
+        transaction.set_rollback(True)
     assert young.pk != lost.pk
 
 

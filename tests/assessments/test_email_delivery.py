@@ -109,7 +109,8 @@ def test_an_unreachable_server_defers_and_leaves_the_batch_to_the_sweep(firm_a, 
         assert EmailLog.objects.get(pk=first.pk).status == "failed"
 
 
-@pytest.mark.django_db
+# all_firms() reads through the operator role's own connection: committed rows only.
+@pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_sweep_resumes_stranded_emails_and_queues_missing_invitations(firm_a, firm_b):
     long_ago = timezone.now() - timedelta(minutes=10)
     with firm_context(firm_a.firm):
