@@ -55,8 +55,8 @@ def person_data(firm_a, firm_b):
         Campaign.objects.filter(pk=closed.pk).update(closed_at=report.finished_at)
         done = Respondent.objects.get(campaign=closed, email=EMAIL)
         Respondent.objects.filter(pk=done.pk).update(name="Pat Pmo", result={"overall": 75})
-        EmailLog.objects.create(firm=firm_a.firm, respondent=done, kind="invitation")
-        EmailLog.objects.create(firm=firm_a.firm, respondent=done, kind="result")
+        for kind in ("invitation", "result"):  # both went out
+            EmailLog.objects.create(firm=firm_a.firm, respondent=done, kind=kind, status="sent")
         running = new_campaign(firm_a, client=firm_a.other_client, name="Open round", days=9)
         add_people(firm_a, running, [person(EMAIL, "Pat Pmo", role_level="pmo")])
         services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=running)
