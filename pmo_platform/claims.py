@@ -9,13 +9,12 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 
-def claim_once(model, **fields) -> bool:
-    """Insert `model(**fields)` as a claim; False when the effect was claimed already."""
+def claim_once(model, **fields):
+    """Insert `model(**fields)` as a claim and return the row; None when the effect was claimed
+    already."""
     try:
-        with (
-            transaction.atomic()
-        ):  # a savepoint: a lost race leaves the caller's transaction usable
-            model.objects.create(**fields)
+        # A savepoint: a lost race leaves the caller's transaction usable.
+        with transaction.atomic():
+            return model.objects.create(**fields)
     except IntegrityError:
-        return False
-    return True
+        return None

@@ -53,7 +53,8 @@ def _claim(*, firm: Firm, report_id: int, user_id: int):
         or user_id not in selectors.notice_recipients(campaign=report.campaign)
     ):
         return None
-    if not claim_once(ReportNotice, firm=firm, report=report, user=user):
+    notice = claim_once(ReportNotice, firm=firm, report=report, user=user)
+    if notice is None:
         return None
     campaign = report.campaign
     is_executive = selectors.is_client_executive(client_id=campaign.client_id, user=user)
@@ -91,5 +92,4 @@ def _claim(*, firm: Firm, report_id: int, user_id: int):
     )
     message.extra_headers["Message-ID"] = delivery.message_id(firm.pk, "notice", report.pk, user.pk)
     message.message()  # a bad header fails here, and the claim rolls back
-    notice = ReportNotice.objects.get(report=report, user=user)
     return notice.pk, message
