@@ -23,7 +23,7 @@ from django.conf import settings
 
 from tests.faults import database_env
 
-REDIS_PORT = 6391  # this worktree's private Redis (docs: tests/faults)
+REDIS_PORT = int(os.environ.get("PMO_FAULT_EMAIL_REDIS_PORT", "6391"))  # a private Redis
 REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
 
 
