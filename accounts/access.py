@@ -10,7 +10,7 @@ from django.http import Http404
 from pmo_platform.access import found_or_404, parse_id
 
 from . import selectors
-from .models import Branding, ClientExecutive, ClientOrganisation, Invitation, Membership
+from .models import ApiKey, Branding, ClientExecutive, ClientOrganisation, Invitation, Membership
 from .selectors import FirmAccess
 
 
@@ -89,3 +89,10 @@ def access_invitation_link(firm, token: str) -> Invitation:
     if invitation.unusable_reason:
         raise UnusableInvitation(invitation.unusable_reason, invitation)
     return invitation
+
+
+def access_api_key(access: FirmAccess, key_id) -> ApiKey:
+    """One of the firm's API keys, for its owners and admins."""
+    if not access.can_manage_firm:
+        raise Http404
+    return found_or_404(selectors.api_key_get(firm=access.firm, pk=parse_id(key_id)))

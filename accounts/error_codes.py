@@ -32,3 +32,6 @@ class AccountsErrorCode(StrEnum):
     LOGO_NOT_IMAGE = "not_image"
     LOGO_BAD_FORMAT = "bad_format"
     LOGO_TOO_MANY_PIXELS = "too_many_pixels"
+    API_KEY_NAME_REQUIRED = "api_key_name_required"
+    INVALID_SCOPE = "invalid_scope"
+    EXPIRY_IN_PAST = "expiry_in_past"

@@ -16,10 +16,11 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 from PIL import Image, UnidentifiedImageError
 
-from pmo_platform.forms import TextField
+from pmo_platform.forms import BoundedDateTimeField, TextField
 from pmo_platform.text import has_control_characters
 
 from . import services
+from .api.scopes import scope_choices
 from .error_codes import AccountsErrorCode
 from .models import Industry, InvitationRole, Language, Role, SizeBand
 
@@ -257,3 +258,18 @@ class AcceptInvitationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class ApiKeyForm(forms.Form):
+    name = TextField(
+        label=_("Name"), max_length=80, help_text=_("What the key is for, e.g. “CRM sync”.")
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), widget=forms.CheckboxSelectMultiple, choices=scope_choices
+    )
+    expires_at = BoundedDateTimeField(
+        label=_("Expires"),
+        required=False,
+        help_text=_("Optional. Leave empty for a key that does not expire."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from pmo_platform.tenancy import firm_context, user_context
 
 from .models import (
+    ApiKey,
     AuditEntry,
     Branding,
     ClientExecutive,
@@ -38,6 +39,9 @@ class FirmAccess:
     firm: Firm | None = None
     membership: Membership | None = None
     executive_client_ids: frozenset[int] = field(default_factory=frozenset)
+    # An API request: the key acts as staff of its firm, limited by its scopes (docs/api.md);
+    # it never manages the firm itself (team, settings).
+    api_key: object | None = None
 
     @property
     def role(self) -> str | None:
@@ -45,7 +49,7 @@ class FirmAccess:
 
     @property
     def is_member(self) -> bool:
-        return self.membership is not None
+        return self.membership is not None or self.api_key is not None
 
     @property
     def can_manage_firm(self) -> bool:
@@ -210,3 +214,11 @@ def invitations_unsent(*, older_than) -> list[tuple[int, int]]:
             created_at__lte=now - older_than,
         ).values_list("firm_id", "id")[:1000]
     )
+
+
+def api_keys_list(*, firm: Firm) -> QuerySet[ApiKey]:
+    return ApiKey.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def api_key_get(*, firm: Firm, pk: int) -> ApiKey | None:
+    return ApiKey.objects.filter(pk=pk).first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import clients, public, settings, team
+from .views import api_keys, clients, public, settings, team
 
 app_name = "accounts"
 
@@ -34,6 +34,8 @@ urlpatterns = [
     ),
     path("settings/branding/", settings.branding, name="branding"),
     path("settings/security/", settings.security, name="security"),
+    path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
+    path("settings/api-keys/<str:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
     path("audit/", settings.audit_trail, name="audit"),
     path("logo/<str:digest>/", public.logo, name="logo"),
     path("join/<str:token>/", public.invitation_open, name="invitation"),

@@ -65,16 +65,21 @@ def json_object(request, *, max_bytes: int = JSON_MAX_BYTES) -> dict:
         raise BadJson(Code.BODY_TOO_LARGE)
     if not body.strip():
         return {}
+    payload = loads_strict(body)
+    if not isinstance(payload, dict):
+        raise BadJson(Code.INVALID_JSON)
+    return payload
+
+
+def loads_strict(body: bytes, *, max_depth: int = JSON_MAX_DEPTH):
+    """Any JSON value from UTF-8 `body`, with the checks above (the size is the caller's)."""
     try:
         raw = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadJson(Code.INVALID_JSON) from None
-    if _depth(raw) > JSON_MAX_DEPTH:
+    if _depth(raw) > max_depth:
         raise BadJson(Code.INVALID_JSON)
     try:
-        payload = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError):
         raise BadJson(Code.INVALID_JSON) from None
-    if not isinstance(payload, dict):
-        raise BadJson(Code.INVALID_JSON)
-    return payload

@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "django_countries",
     "django_celery_beat",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "pmo_platform",
     "accounts",
     "assessments",
@@ -118,6 +121,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     # Enters the tenant scope (django-scopes and PostgreSQL RLS) for URLs that name a firm.
     "accounts.middleware.FirmScopeMiddleware",
+    # The same for /api/v1/: the API key names the firm (docs/api.md).
+    "accounts.api.middleware.ApiKeyMiddleware",
     # The admin needs two-factor authentication (and allauth's login, which asks for it).
     "pmo_platform.two_factor.OperatorTwoFactorMiddleware",
     # Lets platform operators (staff) read across firms in the Django admin only.
@@ -372,3 +377,6 @@ LOGGING = {
 ADMIN_URL_PATH = os.environ.get("DJANGO_ADMIN_PATH", "admin").strip("/")
 # Whether anyone may sign up a new firm (invitations work either way).
 REGISTRATION_OPEN = env_bool("REGISTRATION_OPEN", True)
+
+# --- REST API (DRF, drf-spectacular) --------------------------------------------------------------
+from .api_settings import *  # noqa: E402, F403

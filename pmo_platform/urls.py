@@ -14,6 +14,11 @@ urlpatterns = [
         webhooks.tracking_webhook,
         name="email_tracking_webhook",
     ),
+    # The REST API (docs/api.md): the schema here, each app's resources in its own api/urls.py.
+    path("api/v1/", include("pmo_platform.api.urls")),
+    path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include("assessments.api.urls")),
+    path("api/v1/", include("reports.api.urls")),
     path("f/<slug:firm_slug>/", include("accounts.urls")),
     path("f/<slug:firm_slug>/", include("assessments.urls")),
     path("f/<slug:firm_slug>/", include("reports.urls")),

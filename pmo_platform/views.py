@@ -7,6 +7,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from .api.errors import api_not_found, api_server_error, is_api_path
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,10 +48,14 @@ NO_FIRM = {"firm": None, "branding": None, "firm_access": None}
 
 
 def not_found(request, exception=None):
+    if is_api_path(request.path_info):
+        return api_not_found(request)
     return render(request, "404.html", NO_FIRM, status=404)
 
 
 def server_error(request):
+    if is_api_path(request.path_info):
+        return api_server_error(request)
     return render(request, "500.html", status=500)
 
 

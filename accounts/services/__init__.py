@@ -6,6 +6,7 @@ with field errors and an `AccountsErrorCode` for bad input.
 Callers import the package (`from accounts import services`); the names below are its API."""
 
 from .account_emails import account_email_enqueue, account_email_send
+from .api_keys import api_key_create, api_key_revoke
 from .audit import audit
 from .clients import (
     CLIENT_FIELDS,
@@ -34,6 +35,8 @@ __all__ = [
     "CLIENT_FIELDS",
     "account_email_enqueue",
     "account_email_send",
+    "api_key_create",
+    "api_key_revoke",
     "audit",
     "branding_update",
     "client_create",

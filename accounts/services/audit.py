@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from ..api.context import current_api_key
 from ..models import AuditEntry, Firm, User
 
 
 def audit(*, firm: Firm, actor: User | None, action: str, target=None, **data) -> AuditEntry:
+    key = current_api_key.get()
+    if key is not None:  # a change made through the API names the key it was made with
+        data.setdefault("api_key", key.prefix)
     return AuditEntry.objects.create(
         firm=firm,
         actor=actor if actor is not None and actor.is_authenticated else None,

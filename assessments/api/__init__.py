@@ -1,0 +1,1 @@
+"""The assessments resources of the REST API (docs/api.md)."""

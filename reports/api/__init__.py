@@ -1,0 +1,1 @@
+"""The reports resources of the REST API (docs/api.md)."""
