@@ -11,7 +11,7 @@ from .. import services
 from ..access import access_client
 from ..models import ClientOrganisation, Industry, SizeBand
 from ..selectors import client_list
-from .base import FirmAPIView
+from .base import FirmAPIView, valid_data
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -71,7 +71,7 @@ class ClientListView(FirmAPIView):
 
     @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
     def post(self, request):
-        data = _valid(ClientWriteSerializer, request.data)
+        data = valid_data(ClientWriteSerializer, request.data)
         client = services.client_create(firm=self.firm, actor=self.actor, **data)
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
 
@@ -86,7 +86,7 @@ class ClientDetailView(FirmAPIView):
     @extend_schema(request=ClientWriteSerializer(partial=True), responses=ClientSerializer)
     def patch(self, request, client_id: int):
         client = access_client(self.access, client_id)
-        data = _valid(ClientWriteSerializer, request.data, partial=True)
+        data = valid_data(ClientWriteSerializer, request.data, partial=True)
         current = {
             "name": client.name,
             "industry": client.industry,
@@ -116,11 +116,3 @@ class ClientArchiveView(FirmAPIView):
 
 class ClientRestoreView(ClientArchiveView):
     archive = False
-
-
-def _valid(serializer_class, data, **kwargs) -> dict:
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"": ["Send a JSON object."]}, code="not_an_object")
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
