@@ -22,7 +22,7 @@ class KeyRefused(Exception):
 def key_for_secret(secret: str, prefix: str) -> ApiKey:
     """The usable key with this secret (the caller has entered the firm named in the key), or
     `KeyRefused` with `invalid_key`, `key_revoked` or `key_expired`."""
-    key = ApiKey.objects.filter(prefix=prefix).first()
+    key = ApiKey.objects.select_related("created_by").filter(prefix=prefix).first()
     if key is None or not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
         raise KeyRefused("invalid_key")
     if key.is_revoked:

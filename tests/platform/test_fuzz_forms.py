@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from accounts import services as account_services
 from accounts.models import (
+    ApiKey,
     AuditEntry,
     Branding,
     ClientExecutive,
@@ -130,6 +131,7 @@ def _valid_forms(world, ids, items):
             "language": "en",
         },
         "accounts:member_role": {"role": "admin"},
+        "accounts:api_keys": {"name": "CRM sync", "scopes": ["clients:read"]},
         "accounts:branding": {
             "sender_name": "Alpha",
             "reply_to": "a@x.example",
@@ -203,6 +205,13 @@ def world(firm_a):
             "invitation_id": invitation.pk,
             "report_id": 1,
             "digest": "0" * 64,
+            "key_id": account_services.api_key_create(
+                firm=firm_a.firm,
+                actor=firm_a.owner,
+                name="Fuzz key",
+                scopes=["clients:read"],
+                expires_at=None,
+            )[0].pk,
         }
         tokens = {
             "accounts:invitation": invitation_token,
@@ -232,6 +241,7 @@ SNAPSHOT_MODELS = [
     (Report, ()),
     (OutboxTask, ()),
     (AuditEntry, ()),
+    (ApiKey, ("last_used_at",)),
 ]
 
 
@@ -287,6 +297,7 @@ POSTABLE = sorted(set(URLS) - SHOW_ONLY)
 TOKEN_URLS = {n for n, (_w, needs, _g) in URLS.items() if "token" in needs}
 # A success that answers 200 instead of redirecting (it may write).
 WRITES_ON_200 = {
+    "accounts:api_keys",  # the page that shows the new key's secret once
     "assessments:survey_answer",
     "assessments:unsubscribe",
     "assessments:survey_erase",  # the confirmation page after erasing

@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import services
-from accounts.models import AuditEntry, ClientOrganisation, Firm, Invitation, Membership
+from accounts.models import ApiKey, AuditEntry, ClientOrganisation, Firm, Invitation, Membership
 from assessments.models import Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.tenancy import firm_context
 from reports import services as report_services
@@ -42,6 +42,8 @@ URLS = {
     "accounts:branding": (MANAGERS, [], True),
     "accounts:security": (MANAGERS, [], True),
     "accounts:audit": (MANAGERS, [], True),
+    "accounts:api_keys": (MANAGERS, [], True),
+    "accounts:api_key_revoke": (MANAGERS, ["key_id"], False),
     "accounts:logo": (PUBLIC, ["digest"], True),
     "accounts:invitation": (PUBLIC, ["token"], True),
     "assessments:campaign_list": (STAFF, [], True),
@@ -134,7 +136,15 @@ def objects(firm_a, firm_b):
                 firm=world.firm, campaign=campaign, trigger="requested"
             )
             report_services.report_build(firm=world.firm, report_id=report.pk)
+            api_key, _secret = services.api_key_create(
+                firm=world.firm,
+                actor=world.owner,
+                name="Integration",
+                scopes=["clients:read"],
+                expires_at=None,
+            )
             return {
+                "key_id": api_key.pk,
                 "report_id": report.pk,
                 "campaign_id": campaign.pk,
                 "respondent_id": campaign.respondents.get().pk,
@@ -181,6 +191,7 @@ def snapshot():
                     InstrumentVersion.objects.count(),
                     sorted(Report.objects.values_list("id", "status")),
                     AuditEntry.objects.count(),
+                    sorted(ApiKey.objects.values_list("id", "revoked_at")),
                 )
             )
     return state
