@@ -12,7 +12,7 @@
           if (key in data) el.textContent = data[key];
         });
         var meter = document.querySelector("[data-meter=rate]");
-        if (meter) meter.style.width = data.rate + "%";
+        if (meter) meter.setAttribute("width", data.rate + "%");
       }).catch(function () {});
   }
   setInterval(refresh, 15000);

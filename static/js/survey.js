@@ -17,7 +17,7 @@
   }
   function updateProgress() {
     var answered = answeredCount();
-    bar.style.width = Math.round(100 * answered / total) + "%";
+    bar.setAttribute("width", Math.round(100 * answered / total) + "%");
     text.textContent = form.dataset.progressTemplate.replace("__A__", answered).replace("__T__", total);
   }
   form.addEventListener("change", function (event) {

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from playwright.sync_api import expect, sync_playwright
 
 from assessments import services
@@ -36,6 +37,17 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+# Every page reports what its Content-Security-Policy blocked (an inline style attribute, an
+# inline handler, a script or style sheet from elsewhere) on the console. Playwright's init
+# scripts are not subject to the page's policy.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("Content-Security-Policy violation: " + event.violatedDirective + " "
+    + (event.blockedURI || "inline") + " " + (event.sample || ""));
+});
+"""
+
+
 def watch_csp(page) -> list[str]:
     """Console messages about Content-Security-Policy violations (must stay empty)."""
     violations = []
@@ -44,8 +56,14 @@ def watch_csp(page) -> list[str]:
         if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
             violations.append(message.text)
 
+    page.add_init_script(REPORT_VIOLATIONS)
     page.on("console", record)
     return violations
+
+
+def rendered_width(locator) -> float:
+    box = locator.bounding_box()
+    return box["width"] if box else 0.0
 
 
 def plain_static_files(settings):
@@ -91,6 +109,10 @@ def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a,
             questions.nth(n).get_by_text("Agree", exact=True).click()
             expect(questions.nth(n).locator(".saved")).to_have_text("Saved")
         expect(page.locator("#progress-text")).to_have_text("5 of 24 answered")
+        # The progress bar (an SVG <rect>'s width attribute, set by survey.js) grew to 5/24.
+        progress = page.locator("#progress-bar")
+        assert progress.get_attribute("width") == "21%"
+        assert 0 < rendered_width(progress) < rendered_width(page.locator(".progress"))
         page.screenshot(path=str(ARTIFACTS / "survey-phone.png"), full_page=False)
 
         page.reload()
@@ -107,6 +129,12 @@ def test_respondent_on_a_phone_answers_reloads_and_finishes(live_server, firm_a,
         expect(page.locator("h1")).to_have_text("Your result")
         expect(page.locator(".result-hero")).to_contain_text("/100")
         expect(page.get_by_role("heading", name="Your next steps")).to_be_visible()
+        # The score bars are drawn, in the firm's colour (the nonce'd <style> sets --brand).
+        bar = page.locator(".bar rect").first
+        assert rendered_width(bar) > 0
+        assert page.evaluate("(r) => getComputedStyle(r).fill", bar.element_handle()) == (
+            "rgb(122, 31, 92)"  # #7A1F5C, tests.helpers.brand
+        )
         page.screenshot(path=str(ARTIFACTS / "result-phone.png"), full_page=True)
         assert failures == []  # every stylesheet, script and request worked
         assert csp_violations == []  # and the Content-Security-Policy blocked none of them
@@ -151,6 +179,54 @@ def test_client_executive_logs_in_and_sees_the_radar(live_server, firm_a, settin
         assert csp_violations == []
         browser.close()
     assert (ARTIFACTS / "executive-report.png").stat().st_size > 20_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_consultant_pages_keep_to_the_policy(live_server, firm_a, settings):
+    """The dashboard, a campaign and its report: no style attribute or inline handler for the
+    policy to block, and the report's bars and legend are drawn."""
+    from django.test import Client
+
+    from tests.reports.helpers import build, campaign_with
+
+    plain_static_files(settings)
+    brand(firm_a, default_language="en")
+    report = build(firm_a, campaign_with(firm_a, [("leadership", 5, 5), ("team_member", 6, 2)]))
+    session = Client()
+    session.force_login(firm_a.owner)
+    slug, campaign = firm_a.firm.slug, report.campaign_id
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": session.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        csp_violations = watch_csp(page)
+        page.goto(live_server.url + reverse("accounts:dashboard", args=[slug]))
+        expect(page.locator(".topbar")).to_be_visible()
+        page.goto(live_server.url + reverse("assessments:campaign_detail", args=[slug, campaign]))
+        expect(page.locator("h1")).to_have_text("Report")
+        expect(page.locator(".meter rect")).to_have_count(1)
+        page.goto(live_server.url + reverse("reports:campaign_report", args=[slug, campaign]))
+        bars = page.locator("svg.chart rect")
+        assert bars.count() >= 2
+        assert rendered_width(bars.first) > 0
+        swatch = page.locator(".legend .swatch").first
+        assert rendered_width(swatch) > 0
+        page.wait_for_timeout(300)  # violations are reported as a task after the parse
+        assert csp_violations == []
+        # The watcher does see what the policy blocks: a style attribute added now is refused.
+        page.evaluate("document.body.setAttribute('style', 'outline: 1px solid red')")
+        page.wait_for_timeout(300)
+        assert any("style-src-attr" in v for v in csp_violations), csp_violations
+        browser.close()
 
 
 # all_firms() reads through the operator role's own connection: committed rows only.

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from tests.assessments.test_survey import make_campaign, survey_path
 from tests.helpers import brand
+from tests.platform.test_inline_attributes import inline_attributes
 from tests.platform.test_platform import free_port
 
 DIRECTIVES = {
@@ -24,6 +25,8 @@ DIRECTIVES = {
     "form-action 'self'",
     "base-uri 'none'",
     "object-src 'none'",
+    "style-src-attr 'none'",
+    "script-src-attr 'none'",
 }
 
 
@@ -31,7 +34,9 @@ def assert_secure_headers(response):
     policy = response["Content-Security-Policy"]
     parts = {part.strip() for part in policy.split(";")}
     assert parts >= DIRECTIVES, policy
-    assert "'unsafe-inline'" not in next(p for p in parts if p.startswith("script-src"))
+    # No directive allows inline code or styles: not scripts, not <style>, not style attributes.
+    assert [p for p in parts if "'unsafe-inline'" in p or "'unsafe-hashes'" in p] == [], policy
+    assert "'unsafe-eval'" not in policy
     assert "camera=()" in response["Permissions-Policy"]
     assert "Server" not in response
     page = response.content.decode()
@@ -40,6 +45,7 @@ def assert_secure_headers(response):
         nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
         assert f'nonce="{nonce}"' in tag
     assert not re.search(r"<script(?![^>]*(\bsrc=|application/json))[^>]*>", page)
+    assert inline_attributes(page) == []  # style-src-attr/script-src-attr 'none' would drop them
 
 
 @pytest.mark.django_db

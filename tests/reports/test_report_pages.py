@@ -3,9 +3,12 @@ executives see only their own client, and never individual answers or identities
 
 import csv
 import io
+import re
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
+from weasyprint import HTML
 
 from tests.reports.helpers import build, campaign_with
 
@@ -140,6 +143,29 @@ def test_pdf_renders_with_the_report_text_and_pages(client, firm_a, reports):
     for expected in (firm_a.client.name, "Dimensions", "Recommended next steps", "Pace-setter"):
         assert expected in text, expected
     assert "@x.example" not in text
+    # The page and the PDF share the report body, which has no style attributes (the page's
+    # Content-Security-Policy forbids them): the PDF's own <style> sizes what the classes name,
+    # and WeasyPrint lays out the bars and the legend's colour swatches.
+    html = pdf_html(response)
+    assert ".legend .swatch {" in html and ' style="' not in html
+    assert re.search(r'<svg class="swatch"[^>]*><rect [^>]*fill="#7A1F5C"', html)
+    boxes = [
+        box
+        for page in HTML(string=html).render().pages
+        for box in page._page_box.descendants()
+        if getattr(box, "element", None) is not None
+    ]
+    swatches = [box for box in boxes if box.element.get("class") == "swatch"]
+    charts = [box for box in boxes if box.element.get("class") == "chart"]
+    assert len(swatches) == 2 and all(box.width == box.height == 9 for box in swatches)
+    assert len(charts) >= 3 and all(box.width > 100 for box in charts)  # radar, spread, by role
+
+
+def pdf_html(response) -> str:
+    """The HTML the PDF view gave WeasyPrint, rendered again from the context it was given."""
+    names = [template.name for template in response.templates]
+    context = response.context[names.index("reports/pdf.html")].flatten()
+    return render_to_string("reports/pdf.html", context)
 
 
 def test_executive_sees_only_the_final_snapshot_of_closed_campaigns(client, firm_a):
