@@ -13,6 +13,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["pmo_platform.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "pmo_platform.api.pagination.KeysetPagination",
     "DEFAULT_SCHEMA_CLASS": "pmo_platform.api.schema.AutoSchema",
+    # No OPTIONS metadata: the OpenAPI schema describes every route (an OPTIONS is a 405).
+    "DEFAULT_METADATA_CLASS": None,
     "EXCEPTION_HANDLER": "pmo_platform.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,

@@ -3,7 +3,8 @@ call an access helper, a selector or a service, and serialize."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 
 from ..selectors import FirmAccess
@@ -37,9 +38,78 @@ class FirmAPIView(GenericAPIView):
 
 
 def valid_data(serializer_class, data, **kwargs) -> dict:
-    """The validated body, or a 400 with every field error (DRF's codes)."""
+    """The validated body, or a 400 with every field error (DRF's codes). JSON types are
+    checked first and strictly: DRF would turn `{"name": 0}` into "0" and `"true"` into True,
+    which is not what the schema promises."""
     if not isinstance(data, dict):
         raise serializers.ValidationError({"": ["Send a JSON object."]}, code="not_an_object")
     serializer = serializer_class(data=data, **kwargs)
+    errors = wrong_types(serializer, data)
+    if errors:
+        raise serializers.ValidationError(errors)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+_STRING_FIELDS = (
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.DateTimeField,
+    serializers.DateField,
+    serializers.UUIDField,
+)
+_NUMBER_FIELDS = (serializers.FloatField, serializers.DecimalField)
+
+
+def _type_ok(field, value) -> bool:
+    if value is None:
+        return True  # allow_null decides, with its own message
+    if isinstance(field, serializers.BooleanField):
+        return isinstance(value, bool)
+    if isinstance(field, serializers.IntegerField):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(field, _NUMBER_FIELDS):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(field, serializers.MultipleChoiceField | serializers.ListField):
+        return isinstance(value, list)
+    if isinstance(field, _STRING_FIELDS):
+        return isinstance(value, str)
+    return True
+
+
+def wrong_types(serializer, data) -> dict:
+    """{field: [error]} for values whose JSON type does not match the field, recursively."""
+    errors = {}
+    for name, field in serializer.fields.items():
+        if field.read_only or field.source == "*" or name not in data:
+            continue
+        value = data[name]
+        if isinstance(field, serializers.ListSerializer):
+            if not isinstance(value, list):
+                errors[name] = [_wrong_type()]
+                continue
+            nested = {}
+            for index, item in enumerate(value):
+                found = (
+                    wrong_types(field.child, item)
+                    if isinstance(item, dict)
+                    else {"": [_wrong_type()]}
+                )
+                if found:
+                    nested[str(index)] = found
+            if nested:
+                errors[name] = nested
+        elif isinstance(field, serializers.Serializer):
+            found = wrong_types(field, value) if isinstance(value, dict) else {"": [_wrong_type()]}
+            if found:
+                errors[name] = found
+        elif isinstance(field, serializers.ListField) and isinstance(value, list):
+            if not all(_type_ok(field.child, item) for item in value):
+                errors[name] = [_wrong_type()]
+        elif not _type_ok(field, value):
+            errors[name] = [_wrong_type()]
+    return errors
+
+
+def _wrong_type():
+    return exceptions.ErrorDetail(_("This value has the wrong JSON type."), code="wrong_type")
