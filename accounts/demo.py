@@ -166,3 +166,23 @@ def seed_executive(*, firm: Firm, owner: User, spec: dict, clients: dict) -> Non
 
 def seed_operator() -> None:
     ensure_user(*OPERATOR, is_staff=True, is_superuser=True)
+
+
+# A fixed, published demo key, like the demo password: demo data is for local development only.
+DEMO_API_KEY_TOKEN = "demo-key-for-local-development-only-0000000"
+
+
+def seed_api_key(*, firm: Firm, owner: User) -> str:
+    """The demo firm's API key with every scope; returns its secret (docs/api.md uses it)."""
+    from .api.scopes import SCOPES
+    from .models import ApiKey
+    from .services.api_keys import hash_secret, split_key
+
+    secret = f"pmo_{firm.pk}_{DEMO_API_KEY_TOKEN}"
+    prefix = split_key(secret)[1]
+    if not ApiKey.objects.filter(prefix=prefix).exists():
+        key, _random = services.api_key_create(
+            firm=firm, actor=owner, name="Demo integration", scopes=list(SCOPES), expires_at=None
+        )
+        ApiKey.objects.filter(pk=key.pk).update(prefix=prefix, secret_hash=hash_secret(secret))
+    return secret

@@ -34,3 +34,24 @@ def test_seed_demo_builds_every_apps_part_and_is_idempotent():
         assert completed > 0
     call_command("seed_demo", verbosity=0)
     assert _counts() == first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_prints_a_working_api_key():
+    from io import StringIO
+
+    from django.test import Client
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=StringIO())  # again: the same key, not a second one
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("Demo API key"))
+    secret = line.rsplit(" ", 1)[1]
+    response = Client().get("/api/v1/clients/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 200
+    assert "Contoso Bank" in {c["name"] for c in response.json()["results"]}
+    from accounts.models import ApiKey
+
+    firm = Firm.objects.get(slug="northwind")
+    with firm_context(firm):
+        assert ApiKey.objects.count() == 1

@@ -21,6 +21,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         accounts_demo.seed_operator()
+        api_keys = []
         for spec in accounts_demo.FIRMS:
             firm = accounts_demo.seed_firm(spec)
             with firm_context(firm):
@@ -30,4 +31,9 @@ class Command(BaseCommand):
                     firm=firm, owner=owner, client=clients[spec["campaign_client"]], spec=spec
                 )
                 accounts_demo.seed_executive(firm=firm, owner=owner, spec=spec, clients=clients)
+                if spec is accounts_demo.FIRMS[0]:
+                    api_keys.append((firm, accounts_demo.seed_api_key(firm=firm, owner=owner)))
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+        for firm, secret in api_keys:
+            # bin/run shows it; docs/api.md's curl examples read it from $PMO_API_KEY.
+            self.stdout.write(f"Demo API key ({firm.name}): {secret}")
