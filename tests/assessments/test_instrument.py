@@ -202,3 +202,18 @@ def test_statements_can_be_added_and_removed_in_an_own_copy(client, firm_a):
     assert escape(errors[0]) in response.content.decode()
     with firm_context(firm_a.firm):
         assert Item.objects.filter(pk=last.pk).exists()
+
+
+def test_version_page_names_the_bands_in_both_languages(client, firm_a):
+
+    with firm_context(firm_a.firm):
+        version = InstrumentVersion.objects.get()
+    client.force_login(firm_a.consultant)
+    page = client.get(
+        reverse(
+            "assessments:version_detail",
+            kwargs={"firm_slug": firm_a.firm.slug, "version_id": version.pk},
+        )
+    ).content.decode()
+    for band in version.bands:
+        assert band["label"]["en"] in page and band["label"]["sv"] in page
