@@ -60,6 +60,11 @@ def trend(*, campaign: Campaign) -> list[dict]:
     return trend_points(selectors.earlier_reports(campaign=campaign))
 
 
+def _campaign_recency(report) -> tuple:
+    campaign = report.campaign
+    return (campaign.closed_at or campaign.closes_at, campaign.created_at, campaign.pk)
+
+
 def benchmarks(*, firm: Firm, campaign: Campaign, data: dict, contributes: bool) -> dict:
     """Percentiles against the firm's other clients, and (for firms that contribute) against
     other firms' organisations of the same industry and size band, built-in instrument only.
@@ -73,8 +78,9 @@ def benchmarks(*, firm: Firm, campaign: Campaign, data: dict, contributes: bool)
         return result
 
     peers = {}
-    for report in selectors.peer_reports(campaign=campaign):
-        peers[report.campaign.client_id] = scores(report.data)  # the newest campaign wins
+    # One score per peer organisation: its most recently closed campaign's (not the highest id).
+    for report in sorted(selectors.peer_reports(campaign=campaign), key=_campaign_recency):
+        peers[report.campaign.client_id] = scores(report.data)
     result["firm"] = firm_benchmark(mine=mine, peers=peers, minimum=minimum)
     if not (contributes and campaign.version.instrument.is_builtin):
         return result

@@ -340,3 +340,29 @@ def test_a_build_that_raises_is_recorded_as_failed(celery_worker, firm_a):
     with firm_context(firm_a.firm):
         failed = Report.objects.get(pk=report.pk)
     assert failed.status == "failed" and "KeyError" in failed.error
+
+
+@pytest.mark.django_db
+def test_firm_benchmark_takes_each_peers_most_recently_closed_campaign(firm_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from assessments.models import Campaign
+
+    peers = extra_clients(firm_a, 5)
+    for n, client in enumerate(peers[:4]):
+        build(firm_a, campaign_with(firm_a, [("pmo", 5, 1 + n)], client=client))
+    # Peer 4 has two rounds: the one created later closed long ago (score 1), the one created
+    # first closed yesterday (score 5). The recent one counts, whatever the ids say.
+    recent = campaign_with(firm_a, [("pmo", 5, 5)], client=peers[4], name="Recent")
+    build(firm_a, recent)
+    old = campaign_with(firm_a, [("pmo", 5, 1)], client=peers[4], name="Old")
+    build(firm_a, old)
+    with firm_context(firm_a.firm):
+        now = timezone.now()
+        Campaign.objects.filter(pk=recent.pk).update(closed_at=now - timedelta(days=1))
+        Campaign.objects.filter(pk=old.pk).update(closed_at=now - timedelta(days=400))
+    data = build(firm_a, campaign_with(firm_a, [("pmo", 5, 4)], name="Mine")).data
+    # Peers overall 25, 37.5, 50, 62.5 and 75 (not 25): ours 62.5 is the 70th percentile.
+    assert data["benchmarks"]["firm"]["dimensions"][""]["percentile"] == 70
