@@ -8,7 +8,7 @@ from pmo_platform.forms import BoundedDateTimeField, TextField
 
 from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
-from .respondent_csv import CSV_MAX_BYTES
+from .respondent_csv import csv_size_problem
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -71,16 +71,8 @@ class CampaignForm(forms.Form):
             f"{v.instrument.name_en} · v{v.number}"
         )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("opens_at") and data.get("closes_at") and data["opens_at"] >= data["closes_at"]:
-            self.add_error(
-                "closes_at",
-                forms.ValidationError(
-                    _("The campaign must close after it opens."), code=Code.OPENS_AFTER_CLOSES
-                ),
-            )
-        return data
+    # The rules across fields (opens before it closes, the close date in the future, the
+    # placeholders) are the service's (`campaign_create`, `campaign_update`), for every caller.
 
 
 class RespondentForm(forms.Form):
@@ -105,11 +97,10 @@ class RespondentCsvForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > CSV_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than 1 MB. Split it into smaller files."),
-                code=Code.CSV_TOO_LARGE,
-            )
+        # The import's own size rule, checked before the file is read into memory.
+        problem = csv_size_problem(upload.size)
+        if problem is not None:
+            raise forms.ValidationError(problem.reason, code=problem.code)
         return upload.read()
 
 

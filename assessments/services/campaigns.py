@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import ClientOrganisation, Firm, User
 from accounts.services import audit
 from pmo_platform.dates import date_range_error, validate_date_range
-from pmo_platform.text import check_single_line, control_characters_error, validate_multi_line
+from pmo_platform.text import check_single_line, text_error
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
@@ -85,10 +85,9 @@ def _validate_text(campaign: Campaign) -> None:
     for field in ("name", "invitation_subject_en", "invitation_subject_sv"):
         setattr(campaign, field, check_single_line(field, getattr(campaign, field)))
     for field in ("invitation_body_en", "invitation_body_sv"):
-        try:
-            validate_multi_line(getattr(campaign, field).replace("\r", ""))
-        except ValidationError:
-            raise ValidationError({field: control_characters_error()}) from None
+        error = text_error(getattr(campaign, field).replace("\r", ""), multiline=True)
+        if error is not None:
+            raise ValidationError({field: error})
 
 
 def _validate_dates(campaign: Campaign) -> None:
@@ -179,6 +178,10 @@ def campaign_update(
     version: InstrumentVersion | None = None,
     **fields,
 ) -> Campaign:
+    """Change a campaign's settings. The row is locked and the rules are checked against it,
+    not against the caller's copy (read before a launch, a close or another edit committed),
+    and only the edited columns are written: nothing another transaction changed is undone."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.REPORTED):
         raise ValidationError(_("A closed campaign cannot be changed."), code=Code.CAMPAIGN_CLOSED)
     if version is not None and version.pk != campaign.version_id:
@@ -200,7 +203,7 @@ def campaign_update(
     elif not open_link:
         campaign.open_link_token = ""
     _validate_campaign(campaign)
-    campaign.save()
+    campaign.save(update_fields=[*CAMPAIGN_FIELDS, "version", "open_link_token"])
     audit(firm=firm, actor=actor, action="campaign.updated", target=campaign)
     return campaign
 
@@ -220,17 +223,41 @@ def campaign_launch(*, firm: Firm, actor: User | None, campaign: Campaign) -> Ca
             _("The close date has passed. Move it before opening the campaign."),
             code=Code.CLOSE_DATE_PASSED,
         )
+    campaign.launch_lapsed_at = None
     if campaign.opens_at and campaign.opens_at > timezone.now():
         campaign.status = CampaignStatus.SCHEDULED
-        campaign.save(update_fields=["status"])
+        campaign.save(update_fields=["status", "launch_lapsed_at"])
         audit(firm=firm, actor=actor, action="campaign.scheduled", target=campaign)
         return campaign
     campaign.status = CampaignStatus.OPEN
     campaign.opened_at = timezone.now()
-    campaign.save(update_fields=["status", "opened_at"])
+    campaign.save(update_fields=["status", "opened_at", "launch_lapsed_at"])
     audit(firm=firm, actor=actor, action="campaign.opened", target=campaign)
     enqueue_campaign_emails(firm=firm, campaign=campaign, kind=EmailKind.INVITATION)
     return campaign
+
+
+@transaction.atomic
+def campaign_launch_lapse(*, firm: Firm, campaign: Campaign) -> bool:
+    """A scheduled campaign whose close date passed before it opened (the sweep was down, or
+    it opened and closed within one sweep interval) can never open as it stands: move it back
+    to draft, unlaunched (no invitations, no report), so the sweep stops trying, and mark it
+    so the campaign page tells the consultant to move the dates and launch it again. False
+    when it is no longer such a campaign (a repeat, or the consultant acted first)."""
+    updated = Campaign.objects.filter(
+        pk=campaign.pk, status=CampaignStatus.SCHEDULED, closes_at__lte=timezone.now()
+    ).update(status=CampaignStatus.DRAFT, launch_lapsed_at=timezone.now())
+    if not updated:
+        return False
+    campaign.refresh_from_db()
+    audit(
+        firm=firm,
+        actor=None,
+        action="campaign.launch_lapsed",
+        target=campaign,
+        closes_at=campaign.closes_at.isoformat(),
+    )
+    return True
 
 
 @transaction.atomic
@@ -247,6 +274,25 @@ def campaign_close(*, firm: Firm, actor: User | None, campaign: Campaign) -> Cam
     audit(firm=firm, actor=actor, action="campaign.closed", target=campaign)
     campaign_closed.send(sender=Campaign, firm=firm, campaign=campaign)
     return campaign
+
+
+@transaction.atomic
+def campaign_mark_reported(*, firm: Firm, campaign_id: int, report_id: int) -> bool:
+    """The last step of the lifecycle: a closed campaign whose report is ready is "reported"
+    (called by the report build). Audited once; False when it was not closed (still open, or
+    reported already)."""
+    updated = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.CLOSED).update(
+        status=CampaignStatus.REPORTED
+    )
+    if updated:
+        audit(
+            firm=firm,
+            actor=None,
+            action="campaign.reported",
+            target=Campaign(pk=campaign_id),
+            report_id=report_id,
+        )
+    return bool(updated)
 
 
 @transaction.atomic
@@ -269,6 +315,9 @@ def campaign_housekeeping(*, firm: Firm, campaign: Campaign) -> None:
     """The sweep's timed work for one campaign: open it when its time has come, close it past
     its close date; otherwise send the reminders and follow-ups that are due."""
     step = selectors.lifecycle_step_due(campaign=campaign, now=timezone.now())
+    if step == CampaignStatus.DRAFT:
+        campaign_launch_lapse(firm=firm, campaign=campaign)
+        return
     if step == CampaignStatus.OPEN:
         campaign_launch(firm=firm, actor=None, campaign=campaign)
         return

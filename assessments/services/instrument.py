@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Firm, User
 from accounts.services import audit
-from pmo_platform.text import control_characters_error, has_control_characters
+from pmo_platform.text import text_error
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
@@ -217,8 +217,10 @@ def _check_texts(values: dict) -> None:
     and tabs, whoever calls."""
     for name, value in values.items():
         texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and has_control_characters(t, multiline=True) for t in texts):
-            raise ValidationError({name: control_characters_error()})
+        for t in texts:
+            error = text_error(t, multiline=True) if isinstance(t, str) else None
+            if error is not None:
+                raise ValidationError({name: error})
 
 
 def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clean=False, **details):
