@@ -231,7 +231,9 @@ def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clea
         setattr(target, name, value)
     if clean:
         target.full_clean(exclude=["firm", "version", "dimension"])
-    target.save()
+    # Only the edited columns: `obj` may be a copy read before another edit committed (a
+    # statement added meanwhile moved this one's `order`), which must not be undone.
+    target.save(update_fields=list(values))
     _audit_edit(firm=firm, actor=actor, action=action, target=target, version=version, **details)
     return target
 

@@ -329,3 +329,37 @@ def test_executive_invitations_of_an_archived_client_are_not_resent(firm_a):
             )
         assert exc.value.error_dict["email"][0].code == AccountsErrorCode.CLIENT_ARCHIVED
     assert mail.outbox == []
+
+
+def test_an_edit_of_a_statement_from_a_stale_copy_keeps_the_survey_order(firm_a):
+    """A statement added meanwhile moved the later statements down; an edit made from a copy
+    read before must not move one back (two statements on one place)."""
+    with firm_context(firm_a.firm):
+        builtin = InstrumentVersion.objects.get()
+        own = services.instrument_copy(firm=firm_a.firm, actor=firm_a.owner, version=builtin)
+        items = list(Item.objects.filter(version=own).order_by("order"))
+        first_dimension, stale = items[0].dimension, items[-1]
+        services.item_add(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            dimension=first_dimension,
+            text_en="New",
+            text_sv="Ny",
+            reverse=False,
+            weight=1,
+            sign=1,
+        )
+        services.item_update(
+            firm=firm_a.firm,
+            actor=firm_a.owner,
+            item=stale,
+            text_en="Edited",
+            text_sv="Ändrad",
+            reverse=stale.reverse,
+            weight=stale.weight,
+        )
+        orders = list(
+            Item.objects.filter(version=own).order_by("order").values_list("order", flat=True)
+        )
+        assert orders == list(range(len(items) + 1))
+        assert Item.objects.get(pk=stale.pk).text_en == "Edited"
