@@ -4,7 +4,6 @@ housekeeping the sweep asks for (open when due, close when expired, due reminder
 from __future__ import annotations
 
 import secrets
-import string
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,123 +12,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ClientOrganisation, Firm, User
 from accounts.services import audit
-from pmo_platform.dates import date_range_error, validate_date_range
-from pmo_platform.text import check_single_line, text_error
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
 from ..models import Campaign, CampaignStatus, EmailKind, InstrumentVersion
 from ..signals import campaign_closed
+from .campaign_rules import CAMPAIGN_FIELDS, validate_campaign
 from .emails import enqueue_campaign_emails, enqueue_email_batch
-
-PLACEHOLDERS = {"name", "client", "firm", "deadline"}
-
-CAMPAIGN_FIELDS = (
-    "name",
-    "closes_at",
-    "opens_at",
-    "default_language",
-    "invitation_subject_en",
-    "invitation_body_en",
-    "invitation_subject_sv",
-    "invitation_body_sv",
-    "reminder_interval_days",
-    "max_reminders",
-    "anonymous",
-)
-
-
-def validate_placeholders(text: str, field: str) -> None:
-    try:
-        fields = [
-            (name, spec, conversion)
-            for _lit, name, spec, conversion in string.Formatter().parse(text)
-            if name is not None
-        ]
-    except ValueError:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _(
-                        "Unbalanced braces. Use {name}, {client}, {firm} or {deadline}, "
-                        "or write {{ and }} for braces."
-                    ),
-                    code=Code.UNBALANCED_BRACES,
-                )
-            }
-        ) from None
-    names = {name for name, _spec, _conversion in fields}
-    if any(spec or conversion for _name, spec, conversion in fields):
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("Write placeholders plainly, such as {name}, without : or ! after the name."),
-                    code=Code.PLACEHOLDER_FORMAT,
-                )
-            }
-        )
-    unknown = names - PLACEHOLDERS
-    if unknown:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("Unknown placeholder %(names)s. Use {name}, {client}, {firm} or {deadline}."),
-                    code=Code.UNKNOWN_PLACEHOLDER,
-                    params={"names": ", ".join(f"{{{n}}}" for n in sorted(unknown))},
-                )
-            }
-        )
-
-
-def _validate_text(campaign: Campaign) -> None:
-    for field in ("name", "invitation_subject_en", "invitation_subject_sv"):
-        setattr(campaign, field, check_single_line(field, getattr(campaign, field)))
-    for field in ("invitation_body_en", "invitation_body_sv"):
-        error = text_error(getattr(campaign, field).replace("\r", ""), multiline=True)
-        if error is not None:
-            raise ValidationError({field: error})
-
-
-def _validate_dates(campaign: Campaign) -> None:
-    for field in ("opens_at", "closes_at"):
-        try:
-            validate_date_range(getattr(campaign, field))
-        except (ValidationError, TypeError):
-            raise ValidationError({field: date_range_error()}) from None
-
-
-def _validate_campaign(campaign: Campaign) -> None:
-    _validate_text(campaign)
-    _validate_dates(campaign)
-    for field in (
-        "invitation_subject_en",
-        "invitation_body_en",
-        "invitation_subject_sv",
-        "invitation_body_sv",
-    ):
-        validate_placeholders(getattr(campaign, field), field)
-    if campaign.closes_at <= timezone.now() and campaign.status in (
-        CampaignStatus.DRAFT,
-        CampaignStatus.SCHEDULED,
-        CampaignStatus.OPEN,
-    ):
-        raise ValidationError(
-            {
-                "closes_at": ValidationError(
-                    _("The close date must be in the future."),
-                    code=Code.CLOSE_DATE_NOT_IN_FUTURE,
-                )
-            }
-        )
-    if campaign.opens_at and campaign.opens_at >= campaign.closes_at:
-        raise ValidationError(
-            {
-                "opens_at": ValidationError(
-                    _("The campaign must open before it closes."), code=Code.OPENS_AFTER_CLOSES
-                )
-            }
-        )
-    campaign.full_clean(exclude=["firm", "client", "version", "created_by"])
 
 
 @transaction.atomic
@@ -155,7 +44,7 @@ def campaign_create(
     )
     if open_link:
         campaign.open_link_token = secrets.token_urlsafe(24)
-    _validate_campaign(campaign)
+    validate_campaign(campaign)
     campaign.save()
     audit(
         firm=firm,
@@ -202,7 +91,7 @@ def campaign_update(
         campaign.open_link_token = secrets.token_urlsafe(24)
     elif not open_link:
         campaign.open_link_token = ""
-    _validate_campaign(campaign)
+    validate_campaign(campaign)
     campaign.save(update_fields=[*CAMPAIGN_FIELDS, "version", "open_link_token"])
     audit(firm=firm, actor=actor, action="campaign.updated", target=campaign)
     return campaign

@@ -20,6 +20,7 @@ from pmo_platform.text import text_error
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
 from ..models import Advice, Dimension, Instrument, InstrumentVersion, Item, Sign
+from .instrument_rules import check_item_numbers
 
 INSTRUMENT_DIR = Path(__file__).resolve().parent.parent / "instruments"
 
@@ -242,6 +243,7 @@ def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clea
 def item_update(
     *, firm: Firm, actor: User, item: Item, text_en: str, text_sv: str, reverse: bool, weight
 ) -> Item:
+    check_item_numbers(version=item.version, weight=weight)
     values = {"text_en": text_en, "text_sv": text_sv, "reverse": reverse, "weight": weight}
     return _apply_edit(
         firm=firm, actor=actor, obj=item, action="item_updated", values=values, clean=True
@@ -262,6 +264,7 @@ def item_add(
 ) -> Item:
     """Add a statement to a dimension (in a new version when this one is frozen)."""
     _check_texts({"text_en": text_en, "text_sv": text_sv})
+    check_item_numbers(version=dimension.version, weight=weight, sign=sign)
     version, target = editable_counterpart(firm=firm, actor=actor, obj=dimension)
     key, order = selectors.new_item_slot(version=version, dimension=target)
     # Keep the survey order: the new statement goes right after this dimension's last one.

@@ -363,3 +363,76 @@ def test_an_edit_of_a_statement_from_a_stale_copy_keeps_the_survey_order(firm_a)
         )
         assert orders == list(range(len(items) + 1))
         assert Item.objects.get(pk=stale.pk).text_en == "Edited"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        (
+            {"reminder_interval_days": 0},
+            "reminder_interval_days",
+            Code.REMINDER_INTERVAL_OUT_OF_RANGE,
+        ),
+        (
+            {"reminder_interval_days": 31},
+            "reminder_interval_days",
+            Code.REMINDER_INTERVAL_OUT_OF_RANGE,
+        ),
+        ({"max_reminders": 6}, "max_reminders", Code.MAX_REMINDERS_OUT_OF_RANGE),
+        ({"max_reminders": -1}, "max_reminders", Code.MAX_REMINDERS_OUT_OF_RANGE),
+    ],
+)
+def test_the_service_owns_the_reminder_ranges(firm_a, fields, field, code):
+    """The form shows the same range (imported from the service); any other caller gets it."""
+    from assessments.forms import CampaignForm
+
+    with firm_context(firm_a.firm):
+        with pytest.raises(ValidationError) as exc:
+            new_campaign(firm_a, **fields)
+        assert exc.value.error_dict[field][0].code == code
+        assert not Campaign.objects.exists()
+    low, high = services.REMINDER_INTERVAL_DAYS
+    form_field = CampaignForm.base_fields["reminder_interval_days"]
+    assert (form_field.min_value, form_field.max_value) == (low, high)
+
+
+@pytest.mark.parametrize(
+    ("weight", "sign", "field", "code"),
+    [
+        ("50", 1, "weight", Code.WEIGHT_OUT_OF_RANGE),
+        ("0.01", 1, "weight", Code.WEIGHT_OUT_OF_RANGE),
+        ("NaN", 1, "weight", Code.WEIGHT_OUT_OF_RANGE),
+        ("1", 12, "sign", Code.UNKNOWN_SIGN),
+    ],
+)
+def test_the_service_owns_a_statements_weight_and_sign(firm_a, weight, sign, field, code):
+    with firm_context(firm_a.firm):
+        builtin = InstrumentVersion.objects.get()
+        own = services.instrument_copy(firm=firm_a.firm, actor=firm_a.owner, version=builtin)
+        item = Item.objects.filter(version=own).first()
+        count = Item.objects.filter(version=own).count()
+        with pytest.raises(ValidationError) as exc:
+            services.item_add(
+                firm=firm_a.firm,
+                actor=firm_a.owner,
+                dimension=item.dimension,
+                text_en="New",
+                text_sv="Ny",
+                reverse=False,
+                weight=weight,
+                sign=sign,
+            )
+        assert exc.value.error_dict[field][0].code == code
+        assert Item.objects.filter(version=own).count() == count
+        if field == "weight":
+            with pytest.raises(ValidationError) as exc:
+                services.item_update(
+                    firm=firm_a.firm,
+                    actor=firm_a.owner,
+                    item=item,
+                    text_en="x",
+                    text_sv="y",
+                    reverse=False,
+                    weight=weight,
+                )
+            assert exc.value.error_dict["weight"][0].code == code
