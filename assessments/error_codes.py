@@ -11,6 +11,8 @@ class AssessmentsErrorCode(StrEnum):
     BUILTIN_INSTRUMENT_READ_ONLY = "builtin_instrument_read_only"
     DIMENSION_NEEDS_ITEM = "dimension_needs_item"
     TIPS_COUNT = "tips_count"
+    WEIGHT_OUT_OF_RANGE = "weight_out_of_range"
+    UNKNOWN_SIGN = "unknown_sign"
     # Campaigns
     UNBALANCED_BRACES = "unbalanced_braces"
     PLACEHOLDER_FORMAT = "placeholder_format"
@@ -25,6 +27,8 @@ class AssessmentsErrorCode(StrEnum):
     CAMPAIGN_ALREADY_CLOSED = "campaign_already_closed"
     CAMPAIGN_NOT_OPEN = "campaign_not_open"
     NOBODY_TO_REMIND = "nobody_to_remind"
+    REMINDER_INTERVAL_OUT_OF_RANGE = "reminder_interval_out_of_range"
+    MAX_REMINDERS_OUT_OF_RANGE = "max_reminders_out_of_range"
     # Respondents and the CSV import
     RESPONDENT_COMPLETED = "respondent_completed"
     INVALID_EMAIL = "invalid_email"
@@ -41,6 +45,7 @@ class AssessmentsErrorCode(StrEnum):
     CSV_TOO_MANY_COLUMNS = "csv_too_many_columns"
     CSV_ROW_INVALID = "csv_row_invalid"
     CONTROL_CHARACTERS = "control_characters"
+    INVISIBLE_CHARACTERS = "invisible_characters"
     # The survey, the open link and leads
     ALREADY_SUBMITTED = "already_submitted"
     ASSESSMENT_CLOSED = "assessment_closed"

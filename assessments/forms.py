@@ -8,7 +8,9 @@ from pmo_platform.forms import BoundedDateTimeField, TextField
 
 from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
-from .respondent_csv import CSV_MAX_BYTES
+from .respondent_csv import csv_size_problem
+from .services.campaign_rules import MAX_REMINDERS, REMINDER_INTERVAL_DAYS
+from .services.instrument_rules import ITEM_WEIGHT
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -46,10 +48,16 @@ class CampaignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     reminder_interval_days = forms.IntegerField(
-        label=_("Days between reminders"), min_value=1, max_value=30, initial=4
+        label=_("Days between reminders"),
+        min_value=REMINDER_INTERVAL_DAYS[0],
+        max_value=REMINDER_INTERVAL_DAYS[1],
+        initial=4,
     )
     max_reminders = forms.IntegerField(
-        label=_("Reminders at most"), min_value=0, max_value=5, initial=2
+        label=_("Reminders at most"),
+        min_value=MAX_REMINDERS[0],
+        max_value=MAX_REMINDERS[1],
+        initial=2,
     )
     anonymous = forms.BooleanField(
         label=_("Anonymous towards the client"),
@@ -71,16 +79,8 @@ class CampaignForm(forms.Form):
             f"{v.instrument.name_en} · v{v.number}"
         )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("opens_at") and data.get("closes_at") and data["opens_at"] >= data["closes_at"]:
-            self.add_error(
-                "closes_at",
-                forms.ValidationError(
-                    _("The campaign must close after it opens."), code=Code.OPENS_AFTER_CLOSES
-                ),
-            )
-        return data
+    # The rules across fields (opens before it closes, the close date in the future, the
+    # placeholders) are the service's (`campaign_create`, `campaign_update`), for every caller.
 
 
 class RespondentForm(forms.Form):
@@ -105,11 +105,10 @@ class RespondentCsvForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > CSV_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than 1 MB. Split it into smaller files."),
-                code=Code.CSV_TOO_LARGE,
-            )
+        # The import's own size rule, checked before the file is read into memory.
+        problem = csv_size_problem(upload.size)
+        if problem is not None:
+            raise forms.ValidationError(problem.reason, code=problem.code)
         return upload.read()
 
 
@@ -147,7 +146,9 @@ class ItemForm(forms.Form):
         required=False,
         help_text=_("Tick when agreeing means a weaker PMO."),
     )
-    weight = forms.DecimalField(label=_("Weight"), min_value=0.1, max_value=10, decimal_places=2)
+    weight = forms.DecimalField(
+        label=_("Weight"), min_value=ITEM_WEIGHT[0], max_value=ITEM_WEIGHT[1], decimal_places=2
+    )
 
 
 class NewItemForm(ItemForm):

@@ -201,6 +201,10 @@ class Campaign(TenantModel):
     # Set once when the retention period has passed and every respondent's identity is erased
     # (claimed by a conditional UPDATE, so the erasure runs exactly once).
     identities_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when a scheduled campaign's close date passed before it could open: the sweep moved
+    # it back to draft (no invitations went out) and the campaign page says so until it is
+    # launched again.
+    launch_lapsed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

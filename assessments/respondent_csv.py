@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from accounts.models import Language
-from pmo_platform.text import has_control_characters
+from pmo_platform.text import has_control_characters, has_invisible_characters
 
 from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
@@ -49,6 +49,14 @@ def clean_respondent_row(row: dict, default_language: str) -> dict:
         raise ValidationError(
             _("name and department cannot contain control characters"),
             code=Code.CONTROL_CHARACTERS,
+        )
+    if has_invisible_characters(name) or has_invisible_characters(department):
+        raise ValidationError(
+            _(
+                "name and department cannot contain invisible formatting characters (such as "
+                "text direction overrides)"
+            ),
+            code=Code.INVISIBLE_CHARACTERS,
         )
     if len(name) > 150:
         raise ValidationError(_("name is longer than 150 characters"), code=Code.NAME_TOO_LONG)
@@ -87,18 +95,24 @@ def _unreadable(reader, exc: csv.Error) -> CsvProblem:
     )
 
 
+def csv_size_problem(size: int) -> CsvProblem | None:
+    """The one size rule of the import (the form checks an upload's size with it before
+    reading it; `parse_respondent_csv` checks the content, whoever calls)."""
+    if size <= CSV_MAX_BYTES:
+        return None
+    return CsvProblem(
+        0,
+        _("The file is larger than %(mb)s MB. Split it into smaller files.")
+        % {"mb": CSV_MAX_BYTES // (1024 * 1024)},
+        Code.CSV_TOO_LARGE,
+    )
+
+
 def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]:
     """Every row valid, or a CsvImportError listing every bad row with its line number."""
-    if len(content) > CSV_MAX_BYTES:
-        raise CsvImportError(
-            [
-                CsvProblem(
-                    0,
-                    _("The file is larger than 1 MB. Split it into smaller files."),
-                    Code.CSV_TOO_LARGE,
-                )
-            ]
-        )
+    too_large = csv_size_problem(len(content))
+    if too_large is not None:
+        raise CsvImportError([too_large])
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 class PlatformErrorCode(StrEnum):
     CONTROL_CHARACTERS = "control_characters"
+    INVISIBLE_CHARACTERS = "invisible_characters"
     TEXT_TOO_LONG = "text_too_long"
     DATE_OUT_OF_RANGE = "date_out_of_range"
     INVALID_JSON = "invalid_json"

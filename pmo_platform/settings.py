@@ -345,6 +345,15 @@ STORAGES = {
 }
 
 # --- Product limits -----------------------------------------------------------------------------
+# A request body without its files (form fields, a JSON body) is at most this large: the largest
+# form (an instrument's texts, a survey page) is a few tens of KB. Larger is a 400 page
+# (pmo_platform.views.bad_request). Uploaded files are not counted: they have their own limits
+# (LOGO_MAX_BYTES, the CSV import's CSV_MAX_BYTES) and go to disk past FILE_UPLOAD_MAX_MEMORY_SIZE.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
+# The survey page has one field per statement (an instrument has well under 200); no form has
+# more than a few hundred fields, and none takes more than one file.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
 LOGO_MAX_BYTES = int(os.environ.get("LOGO_MAX_BYTES", str(512 * 1024)))
 LOGO_MAX_PIXELS = 2000
 # Starts of the public "take the test" link allowed per client address.

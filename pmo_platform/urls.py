@@ -25,5 +25,6 @@ urlpatterns = [
     path(f"{settings.ADMIN_URL_PATH}/", admin.site.urls),
 ]
 
+handler400 = "pmo_platform.views.bad_request"
 handler404 = "pmo_platform.views.not_found"
 handler500 = "pmo_platform.views.server_error"

@@ -2,6 +2,7 @@ import logging
 
 import redis
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -45,6 +46,14 @@ def health(request):
 # is not the current one) must not show the firm's name and colours, or it would tell a probe
 # that the slug exists.
 NO_FIRM = {"firm": None, "branding": None, "firm_access": None}
+
+
+def bad_request(request, exception=None):
+    """A request Django refuses before any view runs: a form body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or files, a malformed body (a friendly page,
+    never a 500)."""
+    too_large = isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent)
+    return render(request, "400.html", NO_FIRM | {"too_large": too_large}, status=400)
 
 
 def not_found(request, exception=None):

@@ -31,3 +31,16 @@ def access_portal_report(
     pk = parse_id(report_id)
     client = access_client_for_viewer(access, client_id)
     return client, found_or_404(selectors.report_for_client(firm=access.firm, client=client, pk=pk))
+
+
+def access_portal_campaign(
+    access: FirmAccess, client_id: int | str, campaign_id: int | str
+) -> tuple[ClientOrganisation, Report]:
+    """The report of one of the client's campaigns as the portal shows it now: its newest
+    snapshot, whichever that is (the link in a report-ready email stays good after a
+    rebuild)."""
+    pk = parse_id(campaign_id)
+    client = access_client_for_viewer(access, client_id)
+    return client, found_or_404(
+        selectors.campaign_report_for_client(firm=access.firm, client=client, campaign_id=pk)
+    )

@@ -7,3 +7,4 @@ from enum import StrEnum
 
 class ReportsErrorCode(StrEnum):
     MIN_GROUP_SIZE_TOO_SMALL = "min_group_size_too_small"
+    MIN_GROUP_SIZE_TOO_LARGE = "min_group_size_too_large"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from .services.settings import MIN_GROUP_SIZE_MAX, MIN_GROUP_SIZE_MIN
+
 
 class ReportSettingsForm(forms.Form):
     min_group_size = forms.IntegerField(
         label=gettext_lazy("Minimum group size"),
-        min_value=3,
-        max_value=50,
+        min_value=MIN_GROUP_SIZE_MIN,
+        max_value=MIN_GROUP_SIZE_MAX,
         help_text=gettext_lazy(
             "Groups with fewer responses are never shown, in any view or export."
         ),

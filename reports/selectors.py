@@ -136,11 +136,12 @@ def cross_firm_percentiles(
 
 
 def notice_recipients(*, campaign: Campaign) -> list[int]:
-    """The campaign's consultant and the client's executives."""
+    """The campaign's consultant and the client's executives (none while the client is
+    archived: its executives cannot see its reports any more)."""
     ids = set(
-        ClientExecutive.objects.filter(client_id=campaign.client_id).values_list(
-            "user_id", flat=True
-        )
+        ClientExecutive.objects.filter(
+            client_id=campaign.client_id, client__archived_at__isnull=True
+        ).values_list("user_id", flat=True)
     )
     if (
         campaign.created_by_id
@@ -187,6 +188,18 @@ def client_reports(*, firm: Firm, client: ClientOrganisation) -> QuerySet[Report
         Report.objects.filter(pk__in=newest)
         .select_related("campaign", "campaign__version", "campaign__version__instrument")
         .order_by("-campaign__created_at")
+    )
+
+
+def campaign_report_for_client(
+    *, firm: Firm, client: ClientOrganisation, campaign_id: int
+) -> Report | None:
+    """The report of one of the client's campaigns the portal shows (its newest snapshot)."""
+    return (
+        client_reports(firm=firm, client=client)
+        .filter(campaign_id=campaign_id)
+        .select_related("campaign", "campaign__client", "campaign__version")
+        .first()
     )
 
 

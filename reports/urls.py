@@ -14,6 +14,11 @@ urlpatterns = [
     path("settings/reports/", settings.report_settings, name="settings"),
     path("portal/<int:client_id>/", portal.portal, name="portal"),
     path(
+        "portal/<int:client_id>/campaigns/<int:campaign_id>/",
+        portal.portal_campaign,
+        name="portal_campaign",
+    ),
+    path(
         "portal/<int:client_id>/reports/<int:report_id>/",
         portal.portal_report,
         name="portal_report",

@@ -16,11 +16,11 @@ from .audit import audit
 CLIENT_FIELDS = ("name", "industry", "size_band", "country")
 
 
-def _save_client(client: ClientOrganisation) -> None:
+def _save_client(client: ClientOrganisation, update_fields=None) -> None:
     client.full_clean(exclude=["firm", "created_by"], validate_constraints=False)
     try:
         with transaction.atomic():
-            client.save()
+            client.save(update_fields=update_fields)
     except IntegrityError:
         raise field_error(
             "name",
@@ -57,6 +57,8 @@ def client_update(
     size_band: str,
     country: str,
 ) -> ClientOrganisation:
+    # The locked row, not the caller's copy: an archive committed meanwhile stays archived.
+    client = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
     before = {f: str(getattr(client, f)) for f in CLIENT_FIELDS}
     client.name, client.industry, client.size_band, client.country = (
         check_single_line("name", name),
@@ -64,7 +66,7 @@ def client_update(
         size_band,
         country,
     )
-    _save_client(client)
+    _save_client(client, update_fields=CLIENT_FIELDS)
     after = {f: str(getattr(client, f)) for f in CLIENT_FIELDS}
     changes = {f: [before[f], after[f]] for f in CLIENT_FIELDS if before[f] != after[f]}
     audit(firm=firm, actor=actor, action="client.updated", target=client, changes=changes)

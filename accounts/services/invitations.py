@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -137,6 +138,8 @@ def invitation_resend(*, firm: Firm, actor: User, invitation: Invitation) -> Inv
     """Send a fresh link (the old one stops working) and extend the expiry."""
     if not invitation.is_pending:
         raise _not_pending()
+    if invitation.client is not None and invitation.client.is_archived:
+        raise field_error("email", _("This client is archived."), AccountsErrorCode.CLIENT_ARCHIVED)
     updated = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(
@@ -181,6 +184,8 @@ def invitation_email_send(*, firm: Firm, invitation_id: int) -> bool:
                 accepted_at__isnull=True,
                 revoked_at__isnull=True,
             )
+            # Not for a client archived meanwhile (its executives could not see it anyway).
+            .filter(Q(client__isnull=True) | Q(client__archived_at__isnull=True))
             .first()
         )
         if invitation is None:

@@ -216,6 +216,7 @@ def followups_due(*, campaign: Campaign) -> list[tuple[int, int]]:
             completed_at__isnull=False,
             followup_opt_in=True,
             unsubscribed_at__isnull=True,
+            bounced_at__isnull=True,
         )
         .exclude(email="")
         .only("id", "completed_at")
@@ -234,7 +235,11 @@ def followups_due(*, campaign: Campaign) -> list[tuple[int, int]]:
 
 def lifecycle_step_due(*, campaign: Campaign, now: datetime) -> str | None:
     """The status `campaign` is due to move to by the clock: OPEN for a scheduled campaign whose
-    opening time has come, CLOSED for an open one past its close date; None otherwise."""
+    opening time has come, CLOSED for an open one past its close date, DRAFT for a scheduled
+    one whose close date passed before it could open (it can never open as it stands); None
+    otherwise."""
+    if campaign.status == CampaignStatus.SCHEDULED and campaign.closes_at <= now:
+        return CampaignStatus.DRAFT
     if (
         campaign.status == CampaignStatus.SCHEDULED
         and campaign.opens_at

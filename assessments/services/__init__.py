@@ -1,8 +1,9 @@
 """Writes for instruments, campaigns, respondents and answers (see accounts/services.py for the
 conventions: keyword-only arguments, one transaction, an audit entry, side effects on commit).
 
-One module per concern: `instrument`, `campaigns`, `respondents`, `survey`, `emails` (what
-each email says), `email_delivery` (sending each at most once, and the sweep), `privacy`. Every
+One module per concern: `instrument` (and `instrument_rules`), `campaigns` (and
+`campaign_rules`), `respondents`, `survey`, `emails` (what each email says), `email_delivery`
+(sending each at most once, and the sweep), `privacy`. Every
 public name is importable from `assessments.services` too, including the reads and pure helpers
 that lived here before (`personal_result`, `result_view`, `parse_respondent_csv`, ...)."""
 
@@ -22,17 +23,24 @@ from ..selectors import (
     reminder_candidates,
     result_view,
 )
-from .campaigns import (
+from .campaign_rules import (
     CAMPAIGN_FIELDS,
+    MAX_REMINDERS,
     PLACEHOLDERS,
+    REMINDER_INTERVAL_DAYS,
+    validate_campaign,
+    validate_placeholders,
+)
+from .campaigns import (
     campaign_close,
     campaign_create,
     campaign_housekeeping,
     campaign_launch,
+    campaign_launch_lapse,
+    campaign_mark_reported,
     campaign_update,
     default_invitation_texts,
     reminders_send_now,
-    validate_placeholders,
 )
 from .email_delivery import (
     emails_queue,
@@ -88,7 +96,9 @@ __all__ = [
     "EMAIL_KINDS",
     "FOLLOWUP_DAYS",
     "INSTRUMENT_DIR",
+    "MAX_REMINDERS",
     "PLACEHOLDERS",
+    "REMINDER_INTERVAL_DAYS",
     "CsvImportError",
     "advice_for",
     "advice_update",
@@ -100,6 +110,8 @@ __all__ = [
     "campaign_housekeeping",
     "campaign_identities_erase",
     "campaign_launch",
+    "campaign_launch_lapse",
+    "campaign_mark_reported",
     "campaign_update",
     "clean_respondent_row",
     "default_invitation_texts",
@@ -142,5 +154,6 @@ __all__ = [
     "result_view",
     "survey_post",
     "survey_url",
+    "validate_campaign",
     "validate_placeholders",
 ]

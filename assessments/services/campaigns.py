@@ -4,7 +4,6 @@ housekeeping the sweep asks for (open when due, close when expired, due reminder
 from __future__ import annotations
 
 import secrets
-import string
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,124 +12,13 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ClientOrganisation, Firm, User
 from accounts.services import audit
-from pmo_platform.dates import date_range_error, validate_date_range
-from pmo_platform.text import check_single_line, control_characters_error, validate_multi_line
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
 from ..models import Campaign, CampaignStatus, EmailKind, InstrumentVersion
 from ..signals import campaign_closed
+from .campaign_rules import CAMPAIGN_FIELDS, validate_campaign
 from .emails import enqueue_campaign_emails, enqueue_email_batch
-
-PLACEHOLDERS = {"name", "client", "firm", "deadline"}
-
-CAMPAIGN_FIELDS = (
-    "name",
-    "closes_at",
-    "opens_at",
-    "default_language",
-    "invitation_subject_en",
-    "invitation_body_en",
-    "invitation_subject_sv",
-    "invitation_body_sv",
-    "reminder_interval_days",
-    "max_reminders",
-    "anonymous",
-)
-
-
-def validate_placeholders(text: str, field: str) -> None:
-    try:
-        fields = [
-            (name, spec, conversion)
-            for _lit, name, spec, conversion in string.Formatter().parse(text)
-            if name is not None
-        ]
-    except ValueError:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _(
-                        "Unbalanced braces. Use {name}, {client}, {firm} or {deadline}, "
-                        "or write {{ and }} for braces."
-                    ),
-                    code=Code.UNBALANCED_BRACES,
-                )
-            }
-        ) from None
-    names = {name for name, _spec, _conversion in fields}
-    if any(spec or conversion for _name, spec, conversion in fields):
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("Write placeholders plainly, such as {name}, without : or ! after the name."),
-                    code=Code.PLACEHOLDER_FORMAT,
-                )
-            }
-        )
-    unknown = names - PLACEHOLDERS
-    if unknown:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    _("Unknown placeholder %(names)s. Use {name}, {client}, {firm} or {deadline}."),
-                    code=Code.UNKNOWN_PLACEHOLDER,
-                    params={"names": ", ".join(f"{{{n}}}" for n in sorted(unknown))},
-                )
-            }
-        )
-
-
-def _validate_text(campaign: Campaign) -> None:
-    for field in ("name", "invitation_subject_en", "invitation_subject_sv"):
-        setattr(campaign, field, check_single_line(field, getattr(campaign, field)))
-    for field in ("invitation_body_en", "invitation_body_sv"):
-        try:
-            validate_multi_line(getattr(campaign, field).replace("\r", ""))
-        except ValidationError:
-            raise ValidationError({field: control_characters_error()}) from None
-
-
-def _validate_dates(campaign: Campaign) -> None:
-    for field in ("opens_at", "closes_at"):
-        try:
-            validate_date_range(getattr(campaign, field))
-        except (ValidationError, TypeError):
-            raise ValidationError({field: date_range_error()}) from None
-
-
-def _validate_campaign(campaign: Campaign) -> None:
-    _validate_text(campaign)
-    _validate_dates(campaign)
-    for field in (
-        "invitation_subject_en",
-        "invitation_body_en",
-        "invitation_subject_sv",
-        "invitation_body_sv",
-    ):
-        validate_placeholders(getattr(campaign, field), field)
-    if campaign.closes_at <= timezone.now() and campaign.status in (
-        CampaignStatus.DRAFT,
-        CampaignStatus.SCHEDULED,
-        CampaignStatus.OPEN,
-    ):
-        raise ValidationError(
-            {
-                "closes_at": ValidationError(
-                    _("The close date must be in the future."),
-                    code=Code.CLOSE_DATE_NOT_IN_FUTURE,
-                )
-            }
-        )
-    if campaign.opens_at and campaign.opens_at >= campaign.closes_at:
-        raise ValidationError(
-            {
-                "opens_at": ValidationError(
-                    _("The campaign must open before it closes."), code=Code.OPENS_AFTER_CLOSES
-                )
-            }
-        )
-    campaign.full_clean(exclude=["firm", "client", "version", "created_by"])
 
 
 @transaction.atomic
@@ -156,7 +44,7 @@ def campaign_create(
     )
     if open_link:
         campaign.open_link_token = secrets.token_urlsafe(24)
-    _validate_campaign(campaign)
+    validate_campaign(campaign)
     campaign.save()
     audit(
         firm=firm,
@@ -179,6 +67,10 @@ def campaign_update(
     version: InstrumentVersion | None = None,
     **fields,
 ) -> Campaign:
+    """Change a campaign's settings. The row is locked and the rules are checked against it,
+    not against the caller's copy (read before a launch, a close or another edit committed),
+    and only the edited columns are written: nothing another transaction changed is undone."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.REPORTED):
         raise ValidationError(_("A closed campaign cannot be changed."), code=Code.CAMPAIGN_CLOSED)
     if version is not None and version.pk != campaign.version_id:
@@ -199,8 +91,8 @@ def campaign_update(
         campaign.open_link_token = secrets.token_urlsafe(24)
     elif not open_link:
         campaign.open_link_token = ""
-    _validate_campaign(campaign)
-    campaign.save()
+    validate_campaign(campaign)
+    campaign.save(update_fields=[*CAMPAIGN_FIELDS, "version", "open_link_token"])
     audit(firm=firm, actor=actor, action="campaign.updated", target=campaign)
     return campaign
 
@@ -220,17 +112,41 @@ def campaign_launch(*, firm: Firm, actor: User | None, campaign: Campaign) -> Ca
             _("The close date has passed. Move it before opening the campaign."),
             code=Code.CLOSE_DATE_PASSED,
         )
+    campaign.launch_lapsed_at = None
     if campaign.opens_at and campaign.opens_at > timezone.now():
         campaign.status = CampaignStatus.SCHEDULED
-        campaign.save(update_fields=["status"])
+        campaign.save(update_fields=["status", "launch_lapsed_at"])
         audit(firm=firm, actor=actor, action="campaign.scheduled", target=campaign)
         return campaign
     campaign.status = CampaignStatus.OPEN
     campaign.opened_at = timezone.now()
-    campaign.save(update_fields=["status", "opened_at"])
+    campaign.save(update_fields=["status", "opened_at", "launch_lapsed_at"])
     audit(firm=firm, actor=actor, action="campaign.opened", target=campaign)
     enqueue_campaign_emails(firm=firm, campaign=campaign, kind=EmailKind.INVITATION)
     return campaign
+
+
+@transaction.atomic
+def campaign_launch_lapse(*, firm: Firm, campaign: Campaign) -> bool:
+    """A scheduled campaign whose close date passed before it opened (the sweep was down, or
+    it opened and closed within one sweep interval) can never open as it stands: move it back
+    to draft, unlaunched (no invitations, no report), so the sweep stops trying, and mark it
+    so the campaign page tells the consultant to move the dates and launch it again. False
+    when it is no longer such a campaign (a repeat, or the consultant acted first)."""
+    updated = Campaign.objects.filter(
+        pk=campaign.pk, status=CampaignStatus.SCHEDULED, closes_at__lte=timezone.now()
+    ).update(status=CampaignStatus.DRAFT, launch_lapsed_at=timezone.now())
+    if not updated:
+        return False
+    campaign.refresh_from_db()
+    audit(
+        firm=firm,
+        actor=None,
+        action="campaign.launch_lapsed",
+        target=campaign,
+        closes_at=campaign.closes_at.isoformat(),
+    )
+    return True
 
 
 @transaction.atomic
@@ -247,6 +163,25 @@ def campaign_close(*, firm: Firm, actor: User | None, campaign: Campaign) -> Cam
     audit(firm=firm, actor=actor, action="campaign.closed", target=campaign)
     campaign_closed.send(sender=Campaign, firm=firm, campaign=campaign)
     return campaign
+
+
+@transaction.atomic
+def campaign_mark_reported(*, firm: Firm, campaign_id: int, report_id: int) -> bool:
+    """The last step of the lifecycle: a closed campaign whose report is ready is "reported"
+    (called by the report build). Audited once; False when it was not closed (still open, or
+    reported already)."""
+    updated = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.CLOSED).update(
+        status=CampaignStatus.REPORTED
+    )
+    if updated:
+        audit(
+            firm=firm,
+            actor=None,
+            action="campaign.reported",
+            target=Campaign(pk=campaign_id),
+            report_id=report_id,
+        )
+    return bool(updated)
 
 
 @transaction.atomic
@@ -269,6 +204,9 @@ def campaign_housekeeping(*, firm: Firm, campaign: Campaign) -> None:
     """The sweep's timed work for one campaign: open it when its time has come, close it past
     its close date; otherwise send the reminders and follow-ups that are due."""
     step = selectors.lifecycle_step_due(campaign=campaign, now=timezone.now())
+    if step == CampaignStatus.DRAFT:
+        campaign_launch_lapse(firm=firm, campaign=campaign)
+        return
     if step == CampaignStatus.OPEN:
         campaign_launch(firm=firm, actor=None, campaign=campaign)
         return

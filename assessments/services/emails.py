@@ -60,6 +60,8 @@ class EmailContent:
 class EmailKindSpec:
     template: str
     # Whether `respondent` (locked, with its campaign) may get number `sequence` of this kind.
+    # Only an invitation goes to an address marked bounced (sending one again, or a changed
+    # address, clears the mark); every other kind waits for that.
     eligible: Callable[[Respondent, int], bool]
     # What it says, in `language`; None when there is nothing to say (the claim stays).
     content: Callable[..., EmailContent | None]
@@ -91,8 +93,13 @@ def _followup_eligible(respondent: Respondent, sequence: int) -> bool:
         respondent.completed_at is not None
         and respondent.followup_opt_in
         and respondent.unsubscribed_at is None
+        and respondent.bounced_at is None
         and 1 <= sequence <= len(FOLLOWUP_DAYS)
     )
+
+
+def _result_eligible(respondent: Respondent, sequence: int) -> bool:
+    return respondent.completed_at is not None and respondent.bounced_at is None
 
 
 def _invitation_content(*, firm, respondent, language, sequence) -> EmailContent:
@@ -190,7 +197,7 @@ EMAIL_KINDS: dict[str, EmailKindSpec] = {
     ),
     EmailKind.RESULT: EmailKindSpec(
         template="assessments/email/result",
-        eligible=lambda respondent, sequence: respondent.completed_at is not None,
+        eligible=_result_eligible,
         content=_result_content,
     ),
     EmailKind.FOLLOWUP: EmailKindSpec(

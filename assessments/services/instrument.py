@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Firm, User
 from accounts.services import audit
-from pmo_platform.text import control_characters_error, has_control_characters
+from pmo_platform.text import text_error
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
 from ..models import Advice, Dimension, Instrument, InstrumentVersion, Item, Sign
+from .instrument_rules import check_item_numbers
 
 INSTRUMENT_DIR = Path(__file__).resolve().parent.parent / "instruments"
 
@@ -217,8 +218,10 @@ def _check_texts(values: dict) -> None:
     and tabs, whoever calls."""
     for name, value in values.items():
         texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and has_control_characters(t, multiline=True) for t in texts):
-            raise ValidationError({name: control_characters_error()})
+        for t in texts:
+            error = text_error(t, multiline=True) if isinstance(t, str) else None
+            if error is not None:
+                raise ValidationError({name: error})
 
 
 def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clean=False, **details):
@@ -229,7 +232,9 @@ def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clea
         setattr(target, name, value)
     if clean:
         target.full_clean(exclude=["firm", "version", "dimension"])
-    target.save()
+    # Only the edited columns: `obj` may be a copy read before another edit committed (a
+    # statement added meanwhile moved this one's `order`), which must not be undone.
+    target.save(update_fields=list(values))
     _audit_edit(firm=firm, actor=actor, action=action, target=target, version=version, **details)
     return target
 
@@ -238,6 +243,7 @@ def _apply_edit(*, firm: Firm, actor: User, obj, action: str, values: dict, clea
 def item_update(
     *, firm: Firm, actor: User, item: Item, text_en: str, text_sv: str, reverse: bool, weight
 ) -> Item:
+    check_item_numbers(version=item.version, weight=weight)
     values = {"text_en": text_en, "text_sv": text_sv, "reverse": reverse, "weight": weight}
     return _apply_edit(
         firm=firm, actor=actor, obj=item, action="item_updated", values=values, clean=True
@@ -258,6 +264,7 @@ def item_add(
 ) -> Item:
     """Add a statement to a dimension (in a new version when this one is frozen)."""
     _check_texts({"text_en": text_en, "text_sv": text_sv})
+    check_item_numbers(version=dimension.version, weight=weight, sign=sign)
     version, target = editable_counterpart(firm=firm, actor=actor, obj=dimension)
     key, order = selectors.new_item_slot(version=version, dimension=target)
     # Keep the survey order: the new statement goes right after this dimension's last one.

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Firm, User
 from accounts.services import audit
-from assessments.models import Campaign, CampaignStatus
+from assessments import services as campaign_services
+from assessments.models import Campaign
+from pmo_platform.locks import lock_for_update
 from pmo_platform.tasks import TRANSIENT_ERRORS, enqueue
 from pmo_platform.tenancy import firm_context
 
@@ -26,6 +28,8 @@ from .benchmarks import benchmarks, contribute, trend
 DEBOUNCE = timedelta(minutes=2)
 # A report still queued or building after this long is marked failed and requested anew.
 STALE_AFTER = timedelta(minutes=30)
+# The transaction-level advisory lock `report_request` takes per campaign (pmo_platform.db).
+REPORT_QUEUE_LOCK = "reports.report_queue"
 # A queued report whose build has not started this long after it was due (its countdown passed)
 # lost its task: the build sweep (every minute) or "Rebuild now" publishes it again.
 BUILD_GRACE = timedelta(seconds=60)
@@ -60,7 +64,13 @@ def _republish(*, firm: Firm, report_id: int) -> None:
 def report_request(
     *, firm: Firm, campaign: Campaign, trigger: str, actor: User | None = None
 ) -> Report:
-    """Ask for a fresh snapshot. A report already waiting is reused (debounce)."""
+    """Ask for a fresh snapshot. A report already waiting is reused (debounce). Requests for
+    one campaign take turns (a transaction-level lock on the campaign's report queue, held to
+    the caller's commit), so each sees what the one before it committed: two at once never
+    both create a report, nor read a report number or a pending report that is gone by the
+    time they use it. Not the campaign's row lock: a build holds its report and then takes
+    the campaign's row (to mark it reported), and would deadlock with a request here."""
+    lock_for_update(REPORT_QUEUE_LOCK, campaign.pk)
     pending = selectors.pending(firm=firm, campaign=campaign)
     if pending is not None and pending.requested_at < timezone.now() - STALE_AFTER:
         # A build that never finished (its worker died, or it failed): give up on it.
@@ -83,13 +93,9 @@ def report_request(
     number = selectors.next_report_number(firm=firm, campaign=campaign)
     countdown = int(DEBOUNCE.total_seconds()) if trigger == ReportTrigger.ANSWERS else 0
     due_at = timezone.now() + timedelta(seconds=countdown) + BUILD_GRACE
-    try:
-        with transaction.atomic():
-            report = Report.objects.create(
-                firm=firm, campaign=campaign, number=number, trigger=trigger, due_at=due_at
-            )
-    except IntegrityError:  # another request won the race; its report will do
-        return Report.objects.get(campaign=campaign, status__in=PENDING_STATUSES)
+    report = Report.objects.create(
+        firm=firm, campaign=campaign, number=number, trigger=trigger, due_at=due_at
+    )
     audit(firm=firm, actor=actor, action="report.requested", target=report, trigger=trigger)
     _enqueue_build(firm=firm, report_id=report.pk, countdown=countdown)
     return report
@@ -146,8 +152,8 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
         response_count=data["response"]["completed"],
     )
     # A closed campaign with its report is "reported" (the last step of the lifecycle).
-    Campaign.objects.filter(pk=report.campaign_id, status=CampaignStatus.CLOSED).update(
-        status=CampaignStatus.REPORTED
+    campaign_services.campaign_mark_reported(
+        firm=firm, campaign_id=report.campaign_id, report_id=report.pk
     )
     if report.trigger != ReportTrigger.ANSWERS:  # rebuilds while answers arrive stay quiet
         from ..tasks import send_report_notice

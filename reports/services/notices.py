@@ -58,13 +58,15 @@ def _claim(*, firm: Firm, report_id: int, user_id: int):
         return None
     campaign = report.campaign
     is_executive = selectors.is_client_executive(client_id=campaign.client_id, user=user)
+    # Links to the campaign's report page, not to this snapshot: a rebuild replaces the
+    # snapshot (the portal then shows only the newest), and the email must still lead there.
     path = (
         reverse(
-            "reports:portal_report",
+            "reports:portal_campaign",
             kwargs={
                 "firm_slug": firm.slug,
                 "client_id": campaign.client_id,
-                "report_id": report.pk,
+                "campaign_id": campaign.pk,
             },
         )
         if is_executive

@@ -13,7 +13,7 @@ from accounts.permissions import firm_viewers
 from accounts.selectors import branding_for_firm
 
 from .. import exports, selectors
-from ..access import access_portal_report
+from ..access import access_portal_campaign, access_portal_report
 from ..presenters import current_language, page_context, report_context
 
 
@@ -38,6 +38,15 @@ def portal(request, firm_slug, client_id):
 @firm_viewers
 def portal_report(request, firm_slug, client_id, report_id):
     client, report = access_portal_report(request.firm_access, client_id, report_id)
+    reports = list(selectors.client_reports(firm=request.firm, client=client))
+    return _portal_page(request, client=client, reports=reports, shown=report)
+
+
+@firm_viewers
+def portal_campaign(request, firm_slug, client_id, campaign_id):
+    """A campaign's report as the client sees it now (the stable link of report-ready emails:
+    a rebuild replaces the snapshot, not this page)."""
+    client, report = access_portal_campaign(request.firm_access, client_id, campaign_id)
     reports = list(selectors.client_reports(firm=request.firm, client=client))
     return _portal_page(request, client=client, reports=reports, shown=report)
 

@@ -1,5 +1,6 @@
 """Generated hostile input (hypothesis) at every URL that takes a POST: every firm URL of the
-permission table, the survey's JSON autosave, sign-up and the language switch.
+permission table, the survey's JSON autosave, allauth's sign-up, log-in and password reset
+forms, and the language switch.
 
 For each URL the right person is logged in (the role the permission table names; anonymous for
 the public token pages, with real tokens), a valid form is the base, and some of its fields (or
@@ -103,6 +104,9 @@ FILES = st.one_of(
     ),
 )
 EXTRA_KEYS = ["submit", "x", "csrfmiddlewaretoken", "firm", "actor", "status", "id", "pk"]
+# Who logs in and resets a password in the allauth forms (no firm: its rows are its own).
+RESET_USER = "reset@x.example"
+ALLAUTH_FORMS = ["account_login", "account_reset_password", "account_reset_password_from_key"]
 
 
 def _valid_forms(world, ids, items):
@@ -171,6 +175,13 @@ def _valid_forms(world, ids, items):
             "password2": "a-long-secret-9876",
         },
         "set_language": {"language": "sv", "next": "/"},
+        # allauth's own forms: log in, ask for a reset link, set the new password from it.
+        "account_login": {"login": RESET_USER, "password": "pw-reset-123!", "remember": "on"},
+        "account_reset_password": {"email": RESET_USER},
+        "account_reset_password_from_key": {
+            "password1": "a-new-secret-9876",
+            "password2": "a-new-secret-9876",
+        },
     }
 
 
@@ -190,6 +201,7 @@ def world(firm_a):
         )
         account_services.invitation_email_send(firm=firm_a.firm, invitation_id=invitation.pk)
         invitation_token = re.search(r"/join/([\w-]+)/", mail.outbox[-1].body).group(1)
+        User.objects.create_user(RESET_USER, "pw-reset-123!", name="Reset Me")
         items = list(Item.objects.filter(version=version).order_by("order"))
         item = items[0]
         ids = {
@@ -304,9 +316,30 @@ WRITES_ON_200 = {
 }
 
 
-def _path(name, world_data):
+def _reset_from_key_path(client) -> str:
+    """allauth's set-a-new-password page as the emailed link leads to it: the link's key goes
+    into the session, and the form posts to the key-less address it redirects to."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    user = User.objects.get(email=RESET_USER)
+    link = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    response = client.get(link)
+    assert response.status_code == 302, response.status_code
+    return response["Location"]
+
+
+def _path(name, world_data, client=None):
     world, ids, tokens, respondent_token, _forms = world_data
-    if name in ("account_signup", "set_language"):
+    if name == "account_reset_password_from_key":
+        return _reset_from_key_path(client)
+    if name in ("account_signup", "set_language", *ALLAUTH_FORMS):
         return reverse(name)
     _who, needs, _get = URLS[name]
     kwargs = {k: ids[k] for k in needs if k != "token"}
@@ -359,7 +392,7 @@ FUZZ = settings(
 )
 
 
-NAMES = [*POSTABLE, "account_signup", "set_language"]
+NAMES = [*POSTABLE, "account_signup", "set_language", *ALLAUTH_FORMS]
 
 
 def _fuzz_one(client, name, path, base):
@@ -376,7 +409,7 @@ def test_generated_form_input_never_breaks_a_page(client, world):
     for name in NAMES:
         client.logout()
         _login(client, name, world[0])
-        _fuzz_one(client, name, _path(name, world), world[4].get(name, {}))
+        _fuzz_one(client, name, _path(name, world, client), world[4].get(name, {}))
 
 
 JSON_VALUES = st.recursive(

@@ -83,6 +83,7 @@ URLS = {
     "reports:settings": (MANAGERS, [], True),
     "reports:report_request": (STAFF, ["campaign_id"], False),
     "reports:portal": (PORTAL, ["client_id"], True),
+    "reports:portal_campaign": (PORTAL, ["client_id", "campaign_id"], True),
     "reports:portal_report": (PORTAL, ["client_id", "report_id"], True),
     "reports:report_csv": (PORTAL, ["client_id", "report_id"], True),
     "reports:report_pdf": (PORTAL, ["client_id", "report_id"], True),

@@ -160,7 +160,7 @@ def test_closing_a_campaign_builds_a_report_in_the_worker_once(celery_worker, fi
     by_recipient = {m.to[0]: m for m in mail.outbox}
     assert set(by_recipient) == {firm_a.owner.email, firm_a.executive.email}
     assert (
-        f"/portal/{firm_a.client.pk}/reports/{report.pk}/"
+        f"/portal/{firm_a.client.pk}/campaigns/{campaign.pk}/"
         in by_recipient[firm_a.executive.email].body
     )
     assert f"/campaigns/{campaign.pk}/report/" in by_recipient[firm_a.owner.email].body
