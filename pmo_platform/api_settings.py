@@ -50,7 +50,8 @@ SPECTACULAR_SETTINGS = {
 # Requests per key per window (seconds), counted in Redis so all web processes share them.
 API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "600"))
 API_RATE_WINDOW = int(os.environ.get("API_RATE_WINDOW", "60"))
-# Largest JSON body the API reads (a bulk add of 1,000 respondents fits comfortably).
-API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+# Largest JSON body the API reads (a bulk add of 1,000 respondents fits comfortably); it stays
+# within DATA_UPLOAD_MAX_MEMORY_SIZE, which Django enforces whenever a body is read whole.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(512 * 1024)))
 # How long a write's first response is replayed for a repeated Idempotency-Key.
 API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))

@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from .api.errors import api_not_found, api_server_error, is_api_path
+from .api.errors import api_bad_request, api_not_found, api_server_error, is_api_path
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ def bad_request(request, exception=None):
     DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields or files, a malformed body (a friendly page,
     never a 500)."""
     too_large = isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent)
+    if is_api_path(request.path_info):
+        return api_bad_request(request, too_large=too_large)
     return render(request, "400.html", NO_FIRM | {"too_large": too_large}, status=400)
 
 

@@ -153,6 +153,12 @@ def is_api_path(path: str) -> bool:
     return path.startswith("/api/")
 
 
+def api_bad_request(request, *, too_large: bool):
+    if too_large:
+        return problem_response(413, "body_too_large")
+    return problem_response(400, "bad_request")
+
+
 def api_not_found(request):
     return problem_response(status.HTTP_404_NOT_FOUND, "not_found")
 

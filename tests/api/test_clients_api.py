@@ -216,3 +216,10 @@ def test_concurrent_repeats_with_one_key_create_once(firm_a):
     assert len(results) == 4 and len(set(results)) == 1 and results[0][0] == 201
     with firm_context(firm_a.firm):
         assert ClientOrganisation.objects.filter(name="Gamma Bank").count() == 1
+
+
+def test_body_over_djangos_upload_limit_is_a_413_problem(api_a, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = json.dumps({**NEW, "name": "x" * 2000})
+    response = api_a.post("/api/v1/clients/", big, HTTP_IDEMPOTENCY_KEY="big")
+    assert response.status_code == 413 and response.json()["code"] == "body_too_large"
