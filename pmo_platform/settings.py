@@ -234,6 +234,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.sweep",
         "schedule": timedelta(minutes=5),
     },
+    # Opens and closes campaigns on time (a minute's query that normally finds nothing).
+    "campaign-lifecycle-sweep": {
+        "task": "assessments.lifecycle_sweep",
+        "schedule": timedelta(seconds=60),
+    },
     # Erases respondent identities of campaigns closed longer than the firm's retention period.
     "privacy-retention-sweep": {
         "task": "assessments.retention_sweep",
