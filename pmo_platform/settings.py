@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.email_sweep",
         "schedule": timedelta(seconds=20),
     },
+    "report-notice-sweep": {
+        "task": "reports.notice_sweep",
+        "schedule": timedelta(seconds=20),
+    },
     "invitation-sweep": {
         "task": "accounts.invitation_sweep",
         "schedule": timedelta(seconds=30),
