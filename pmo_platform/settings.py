@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.notice_sweep",
         "schedule": timedelta(seconds=20),
     },
+    "account-email-sweep": {
+        "task": "accounts.account_email_sweep",
+        "schedule": timedelta(seconds=20),
+    },
     "invitation-sweep": {
         "task": "accounts.invitation_sweep",
         "schedule": timedelta(seconds=30),

@@ -120,10 +120,10 @@ class NoticeStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
-    UNKNOWN = "unknown", _("Sent (unconfirmed)")
+    UNKNOWN = "unknown", _("Sent (not confirmed)")
     REJECTED = "rejected", _("Rejected")
     FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", _("Not needed")
 
 
 class ReportNotice(TenantModel):

@@ -49,12 +49,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='reportnotice',
             name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('unknown', 'Sent (unconfirmed)'), ('rejected', 'Rejected'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='sent', max_length=10),
+            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('unknown', 'Sent (not confirmed)'), ('rejected', 'Rejected'), ('failed', 'Failed'), ('cancelled', 'Not needed')], default='sent', max_length=10),
         ),
         migrations.AlterField(
             model_name='reportnotice',
             name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('unknown', 'Sent (unconfirmed)'), ('rejected', 'Rejected'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=10),
+            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('unknown', 'Sent (not confirmed)'), ('rejected', 'Rejected'), ('failed', 'Failed'), ('cancelled', 'Not needed')], default='queued', max_length=10),
         ),
         migrations.AlterField(
             model_name='reportnotice',
