@@ -364,4 +364,33 @@ class AuditEntry(TenantModel):
         return f"{self.action} {self.target_type}:{self.target_id}"
 
 
+class AccountEmail(models.Model):
+    """One of allauth's emails (verification, password reset): global, since the person may
+    have no firm. Written `queued` with the rendered message when asked for, claimed
+    (`sending`, committed) before the mail server is spoken to, outcome recorded after; the
+    body is blanked once it is final (accounts.services.account_emails)."""
+
+    status = models.CharField(max_length=10, default="queued")  # as EmailLog's statuses
+    message_id = models.CharField(max_length=200, blank=True)
+    to = models.JSONField(default=list)
+    from_email = models.CharField(max_length=320)
+    subject = models.CharField(max_length=998)
+    body = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    content_subtype = models.CharField(max_length=20, default="plain")
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "due_at"], name="account_email_pending")]
+
+    def __str__(self):
+        return f"account email {self.pk} ({self.status})"
+
+
 from .api_models import *  # noqa: E402, F403  (API keys and idempotency records)

@@ -19,18 +19,23 @@ def send_invitation_email(*, firm, invitation_id: int) -> bool:
     return services.invitation_email_send(firm=firm, invitation_id=invitation_id)
 
 
-@shared_task(
-    name="accounts.send_account_email",
-    autoretry_for=(OSError,),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    max_retries=12,
-)
-def send_account_email(**message) -> None:
-    """One of allauth's emails, rendered by the web process (services.account_email_enqueue).
-    Delivery is at least once: a redelivered task can repeat a verification or reset email,
-    which is harmless (the links stay valid for their normal lifetime)."""
-    services.account_email_send(**message)
+@shared_task(bind=True, name="accounts.send_account_email", **RETRY_OPTIONS)
+def send_account_email(self, email_id: int | None = None, **message) -> str | None:
+    """One of allauth's emails, stored by the web process (services.account_email_enqueue):
+    sent at most once. Nothing accepted (server unreachable, a 4xx): tried again when the row
+    is due; a database or broker error: retried with backoff. (`message`: a task published
+    before account emails had rows.)"""
+    try:
+        return services.account_email_send(email_id=email_id, **message)
+    except services.AccountEmailDeferred as exc:
+        raise self.retry(exc=exc, countdown=exc.countdown, max_retries=None) from exc
+
+
+@shared_task(name="accounts.account_email_sweep", ignore_result=True, **RETRY_OPTIONS)
+def account_email_sweep() -> dict:
+    """Beat, every 20 seconds: account emails whose task was lost (Redis would give it back
+    only after an hour) are published again; those whose worker died mid-send are closed."""
+    return services.account_emails_resume()
 
 
 @shared_task(name="accounts.invitation_sweep", ignore_result=True, **RETRY_OPTIONS)

@@ -80,6 +80,17 @@ def sweep() -> int:
     return _per_campaign(campaign_housekeeping, pairs)
 
 
+@shared_task(name="assessments.lifecycle_sweep", ignore_result=True, **RETRY_OPTIONS)
+def lifecycle_sweep() -> int:
+    """Beat, every minute: scheduled campaigns whose opening time has come and open ones past
+    their close date (normally none; ids only) are handed to `campaign_housekeeping`, so a
+    launch or a close lost with its worker, or simply due, happens within about a minute.
+    Reminders and follow-ups (day-granular) stay with the five-minute `sweep`."""
+    with all_firms():  # the operator role's connection: reads ids across firms
+        pairs = selectors.campaigns_with_lifecycle_due(now=timezone.now())
+    return _per_campaign(campaign_housekeeping, pairs)
+
+
 def _per_campaign(task, pairs: list[tuple[int, int]]) -> int:
     return enqueue_each(task, [{"firm_id": f, "campaign_id": c} for f, c in pairs])
 

@@ -2,8 +2,9 @@
 
 import logging
 import os
+import sys
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 
 from .broker import RestoreHeldMessages
 
@@ -23,6 +24,25 @@ class FlushOutboxOnConnect(bootsteps.StartStopStep):
             c.app.send_task("pmo_platform.flush_outbox")
         except Exception as exc:  # the broker went away again; beat's flush will do
             logger.warning("could not ask for an outbox flush: %r", exc)
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def refuse_unsafe_worker(**kwargs):
+    """A worker (or beat) starts only where the web process would (pmo_platform.checks): never
+    with the public development SECRET_KEY outside development (pmo.E001), nor with an email
+    provider whose webhook is unauthenticated (pmo.E002). Celery logs and swallows a handler's
+    exception, so this exits (status 1) before a task is consumed."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .checks import refuse_unsafe_start
+
+    try:
+        refuse_unsafe_start()
+    except ImproperlyConfigured as exc:
+        logger.critical("%s", exc)
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(1) from exc
 
 
 app = Celery("pmo_platform")

@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.sweep",
         "schedule": timedelta(minutes=5),
     },
+    # Opens and closes campaigns on time (a minute's query that normally finds nothing).
+    "campaign-lifecycle-sweep": {
+        "task": "assessments.lifecycle_sweep",
+        "schedule": timedelta(seconds=60),
+    },
     # Erases respondent identities of campaigns closed longer than the firm's retention period.
     "privacy-retention-sweep": {
         "task": "assessments.retention_sweep",
@@ -254,6 +259,14 @@ CELERY_BEAT_SCHEDULE = {
     # visibility timeout, an hour) and queues invitations that should have gone out.
     "email-sweep": {
         "task": "assessments.email_sweep",
+        "schedule": timedelta(seconds=20),
+    },
+    "report-notice-sweep": {
+        "task": "reports.notice_sweep",
+        "schedule": timedelta(seconds=20),
+    },
+    "account-email-sweep": {
+        "task": "accounts.account_email_sweep",
         "schedule": timedelta(seconds=20),
     },
     "invitation-sweep": {

@@ -116,14 +116,34 @@ class Report(TenantModel):
         return f"{self.campaign_id} #{self.number}"
 
 
+class NoticeStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    UNKNOWN = "unknown", _("Sent (not confirmed)")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Not needed")
+
+
 class ReportNotice(TenantModel):
-    """The claim that makes each "your report is ready" email go out once per person."""
+    """One "your report is ready" email per person and report: written `queued` with the ready
+    report, claimed (`sending`, committed) before the mail server is spoken to, and its outcome
+    recorded after (reports.services.notices)."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notices")
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    sent_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=NoticeStatus, default=NoticeStatus.QUEUED)
+    message_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["report", "user"], name="report_notice_once")
         ]
+        indexes = [models.Index(fields=["status", "due_at"], name="report_notice_pending")]

@@ -3,6 +3,7 @@ a report read what the active scope holds of it; those taking only ids take the 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
@@ -10,7 +11,14 @@ from accounts.models import Branding, ClientExecutive, ClientOrganisation, Firm,
 from assessments.models import Campaign, CampaignStatus
 
 from .aggregation import benchmark_percentiles, campaign_aggregates
-from .models import PENDING_STATUSES, Report, ReportSettings, ReportStatus
+from .models import (
+    PENDING_STATUSES,
+    NoticeStatus,
+    Report,
+    ReportNotice,
+    ReportSettings,
+    ReportStatus,
+)
 
 # --- the firm's settings ---------------------------------------------------------------------
 
@@ -149,6 +157,19 @@ def notice_recipients(*, campaign: Campaign) -> list[int]:
     ):
         ids.add(campaign.created_by_id)
     return sorted(ids)
+
+
+def firms_with_notice_work() -> list[int]:
+    """Firm ids with report notices to resume: queued and not started EMAIL_STALE_AFTER after
+    they were due (the task was lost), or `sending` past EMAIL_SENDING_GIVE_UP (the worker died
+    mid-send). Platform-level: the caller runs it inside `all_firms()` (the beat task)."""
+    now = timezone.now()
+    stale = ReportNotice.objects.filter(
+        status=NoticeStatus.QUEUED, due_at__lte=now - settings.EMAIL_STALE_AFTER
+    ) | ReportNotice.objects.filter(
+        status=NoticeStatus.SENDING, claimed_at__lte=now - settings.EMAIL_SENDING_GIVE_UP
+    )
+    return sorted(set(stale.values_list("firm_id", flat=True).distinct()))
 
 
 def ready_report(*, firm: Firm, report_id: int) -> Report | None:

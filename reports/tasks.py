@@ -48,6 +48,28 @@ def sweep_builds() -> int:
     atomic=False,  # the claim commits before the email is sent
     **RETRY_OPTIONS,
 )
-def send_report_notice(*, firm, report_id: int, user_id: int) -> bool:
-    """Tell one consultant or client executive that a report is ready (at most once)."""
-    return services.report_notice_send(firm=firm, report_id=report_id, user_id=user_id)
+def send_report_notice(
+    *, firm, notice_id: int | None = None, report_id: int | None = None, user_id: int | None = None
+) -> bool:
+    """Tell one consultant or client executive that a report is ready (at most once): the
+    notice row `notice_id` (`report_id` and `user_id`: a task published before notices had
+    rows)."""
+    return services.report_notice_send(
+        firm=firm, notice_id=notice_id, report_id=report_id, user_id=user_id
+    )
+
+
+@shared_task(base=FirmTask, name="reports.resume_notices", **RETRY_OPTIONS)
+def resume_notices(*, firm) -> dict:
+    """One firm's share of the notice sweep (services.notices_resume)."""
+    return services.notices_resume(firm=firm)
+
+
+@shared_task(name="reports.notice_sweep", ignore_result=True, **RETRY_OPTIONS)
+def notice_sweep() -> int:
+    """Beat, every 20 seconds: firms with report notices whose send task was lost (a worker
+    killed, Redis would give the task back only after an hour) or whose worker died mid-send
+    (ids only), each handed to a firm-scoped `resume_notices`."""
+    with all_firms():  # the operator role's connection: reads ids across firms
+        firm_ids = selectors.firms_with_notice_work()
+    return enqueue_each(resume_notices, [{"firm_id": firm_id} for firm_id in firm_ids])

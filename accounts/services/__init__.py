@@ -5,7 +5,12 @@ with field errors and an `AccountsErrorCode` for bad input.
 
 Callers import the package (`from accounts import services`); the names below are its API."""
 
-from .account_emails import account_email_enqueue, account_email_send
+from .account_emails import (
+    AccountEmailDeferred,
+    account_email_enqueue,
+    account_email_send,
+    account_emails_resume,
+)
 from .api_keys import api_key_create, api_key_revoke
 from .audit import audit
 from .clients import (
@@ -33,8 +38,10 @@ from .team import member_remove, member_update_role
 
 __all__ = [
     "CLIENT_FIELDS",
+    "AccountEmailDeferred",
     "account_email_enqueue",
     "account_email_send",
+    "account_emails_resume",
     "api_key_create",
     "api_key_revoke",
     "audit",

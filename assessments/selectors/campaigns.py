@@ -266,6 +266,21 @@ def campaigns_with_timed_work() -> list[tuple[int, int]]:
     )
 
 
+def campaigns_with_lifecycle_due(*, now: datetime) -> list[tuple[int, int]]:
+    """(firm id, campaign id) of campaigns whose status the clock has moved (a scheduled one
+    whose opening time has come, an open one past its close date): what the minute sweep
+    hands on. Normally empty, so one cheap query a minute (the statuses it reads are
+    indexed). Platform-level: the caller runs it inside `all_firms()`; ids only."""
+    return list(
+        Campaign.objects.filter(
+            Q(status=CampaignStatus.SCHEDULED, opens_at__lte=now)
+            | Q(status=CampaignStatus.OPEN, closes_at__lte=now)
+        )
+        .order_by("id")
+        .values_list("firm_id", "id")[:1000]
+    )
+
+
 # --- Emails to resume (the email sweep) ----------------------------------------------------------
 
 

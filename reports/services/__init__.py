@@ -24,7 +24,7 @@ from .builds import (
     report_request,
     snapshot,
 )
-from .notices import report_notice_send
+from .notices import notices_queue, notices_resume, report_notice_send
 from .settings import report_settings_update
 
 __all__ = [
@@ -35,6 +35,8 @@ __all__ = [
     "contribute",
     "firm_key",
     "notice_recipients",
+    "notices_queue",
+    "notices_resume",
     "org_key",
     "report_build",
     "report_build_or_fail",

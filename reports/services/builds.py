@@ -23,6 +23,7 @@ from .. import selectors
 from ..models import PENDING_STATUSES, Report, ReportStatus, ReportTrigger
 from ..snapshot import snapshot_data
 from .benchmarks import benchmarks, contribute, trend
+from .notices import notices_queue
 
 # While a campaign is open, answers arriving within this window share one rebuild.
 DEBOUNCE = timedelta(minutes=2)
@@ -156,10 +157,9 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
         firm=firm, campaign_id=report.campaign_id, report_id=report.pk
     )
     if report.trigger != ReportTrigger.ANSWERS:  # rebuilds while answers arrive stay quiet
-        from ..tasks import send_report_notice
-
-        for user_id in selectors.notice_recipients(campaign=report.campaign):
-            enqueue(send_report_notice, firm_id=firm.pk, report_id=report.pk, user_id=user_id)
+        # The notices' rows commit with the ready report, so a lost send task is resumed by
+        # the notice sweep, not by Redis an hour later.
+        notices_queue(firm=firm, report=report)
     return True
 
 

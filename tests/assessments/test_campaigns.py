@@ -17,6 +17,7 @@ from assessments.error_codes import AssessmentsErrorCode as Code
 from assessments.models import Campaign, EmailLog, InstrumentVersion, Respondent
 from assessments.tasks import (
     campaign_housekeeping,
+    lifecycle_sweep,
     send_campaign_emails,
     send_email_batch,
     send_respondent_email,
@@ -193,6 +194,50 @@ def test_sweep_hands_each_firms_campaigns_to_that_firm(firm_a, firm_b):
         )
         transaction.set_rollback(True)
     assert queued == sorted([(firm_a.firm.pk, campaign_a.pk), (firm_b.firm.pk, campaign_b.pk)])
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_minute_sweep_hands_on_only_campaigns_the_clock_has_moved(
+    firm_a, firm_b, celery_worker
+):
+    from django.conf import settings
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["campaign-lifecycle-sweep"]
+    assert schedule["task"] == "assessments.lifecycle_sweep"
+    assert schedule["schedule"] <= timedelta(seconds=60)
+    past = timezone.now() - timedelta(minutes=1)
+    make(firm_a, n_people=0, name="A open, not due")
+    overdue = make(firm_b, n_people=0, name="B open past its close")
+    due = make(firm_a, n_people=0, launch=False, name="A scheduled, due")
+    later = make(firm_a, n_people=0, launch=False, name="A scheduled later")
+    with firm_context(firm_b.firm):
+        Campaign.objects.filter(pk=overdue.pk).update(closes_at=past)
+    with firm_context(firm_a.firm):
+        Campaign.objects.filter(pk=due.pk).update(status="scheduled", opens_at=past)
+        Campaign.objects.filter(pk=later.pk).update(
+            status="scheduled", opens_at=timezone.now() + timedelta(hours=1)
+        )
+    with transaction.atomic():  # never commits: the outbox rows stay to be read
+        OutboxTask.objects.all().delete()
+        assert lifecycle_sweep() == 2
+        queued = sorted(
+            (row.kwargs["firm_id"], row.kwargs["campaign_id"])
+            for row in OutboxTask.objects.filter(task_name="assessments.campaign_housekeeping")
+        )
+        transaction.set_rollback(True)
+    assert queued == sorted([(firm_b.firm.pk, overdue.pk), (firm_a.firm.pk, due.pk)])
+    assert (
+        run_in_worker(campaign_housekeeping, firm_id=firm_b.firm.pk, campaign_id=overdue.pk) is None
+    )
+    assert run_in_worker(campaign_housekeeping, firm_id=firm_a.firm.pk, campaign_id=due.pk) is None
+    with firm_context(firm_b.firm):
+        assert Campaign.objects.get(pk=overdue.pk).status in ("closed", "reported")
+    with firm_context(firm_a.firm):
+        assert Campaign.objects.get(pk=due.pk).status == "open"
+    with transaction.atomic():
+        OutboxTask.objects.all().delete()
+        assert lifecycle_sweep() == 0  # moved: nothing more to hand on
+        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ from pmo_platform.tenancy import firm_context
 GLOBAL_MODELS = {
     "accounts.User": "a person may belong to several firms; access comes from memberships",
     "accounts.Firm": "the tenant itself",
+    "accounts.AccountEmail": "allauth's emails, to people who may have no firm; blanked once sent",
     "pmo_platform.OutboxTask": "task names and ids waiting for the broker; no content",
     "reports.BenchmarkPoint": "anonymised scores of opted-in firms' clients: no firm or client id",
 }
