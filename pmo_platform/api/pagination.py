@@ -1,7 +1,7 @@
 """Keyset ("cursor") pagination: opaque cursors, stable under inserts, O(1) queries per page.
 
-A list view names its order in `cursor_ordering`, ascending fields ending in a unique one (by
-default `("id",)`). The cursor is the last row's values of those fields, so the next page starts
+A list view names its order in `cursor_ordering`, fields ending in a unique one (by default
+`("id",)`; a leading `-` for descending). The cursor is the last row's values of those fields, so the next page starts
 strictly after it whatever was inserted in between: a client that pages to the end sees every row
 that existed when it started exactly once, and rows added later either on a later page or not
 at all, never twice. Ordering by `(updated_at, id)` makes a resumable incremental sync."""
@@ -45,7 +45,7 @@ def _decode(cursor: str, fields: list, model) -> list:
         raise _invalid()
     decoded = []
     for name, value in zip(fields, values, strict=True):
-        field = model._meta.get_field(name)
+        field = model._meta.get_field(name.lstrip("-"))
         if field.get_internal_type() == "DateTimeField":
             moment = parse_datetime(value) if isinstance(value, str) else None
             if moment is None:
@@ -61,9 +61,11 @@ def _decode(cursor: str, fields: list, model) -> list:
 def _after(fields: list, values: list) -> Q:
     """Rows strictly after `values` in the order of `fields` (a row-value comparison)."""
     condition = Q()
-    for index in range(len(fields)):
-        equal = {fields[i]: values[i] for i in range(index)}
-        condition |= Q(**equal, **{f"{fields[index]}__gt": values[index]})
+    names = [name.lstrip("-") for name in fields]
+    for index, field in enumerate(fields):
+        equal = {names[i]: values[i] for i in range(index)}
+        op = "lt" if field.startswith("-") else "gt"
+        condition |= Q(**equal, **{f"{names[index]}__{op}": values[index]})
     return condition
 
 
@@ -81,7 +83,9 @@ class KeysetPagination(BasePagination):
         self.has_more = len(rows) > self.limit
         rows = rows[: self.limit]
         self.next_cursor = (
-            _encode([getattr(rows[-1], name) for name in fields]) if self.has_more else None
+            _encode([getattr(rows[-1], name.lstrip("-")) for name in fields])
+            if self.has_more
+            else None
         )
         return rows
 
