@@ -25,6 +25,11 @@ class AssessmentsErrorCode(StrEnum):
     CAMPAIGN_ALREADY_CLOSED = "campaign_already_closed"
     CAMPAIGN_NOT_OPEN = "campaign_not_open"
     NOBODY_TO_REMIND = "nobody_to_remind"
+    ANONYMITY_FIXED = "anonymity_fixed"
+    # The API
+    CAMPAIGN_ANONYMOUS = "campaign_anonymous"
+    INVALID_DATETIME = "invalid_datetime"
+    INVALID_ID = "invalid_id"
     # Respondents and the CSV import
     RESPONDENT_COMPLETED = "respondent_completed"
     INVALID_EMAIL = "invalid_email"

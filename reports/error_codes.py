@@ -7,3 +7,7 @@ from enum import StrEnum
 
 class ReportsErrorCode(StrEnum):
     MIN_GROUP_SIZE_TOO_SMALL = "min_group_size_too_small"
+    # The API
+    REPORT_NOT_READY = "report_not_ready"
+    INVALID_ID = "invalid_id"
+    INVALID_LANGUAGE = "invalid_language"
