@@ -12,8 +12,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
+from rest_framework.response import Response
 
 from pmo_platform.access import parse_id
+from pmo_platform.api.pagination import KeysetPagination
+from pmo_platform.api.pagination import _encode as encode_cursor
 
 from ..access import access_campaign
 from ..error_codes import AssessmentsErrorCode as Code
@@ -25,10 +28,47 @@ SYNC_DESCRIPTION = (
     "exactly once, however commits interleave, because a row is served only once every "
     "transaction older than its change has finished (usually well under a second). A row "
     "appears again, later in the feed, when it changes again (for example its identity is "
-    "erased: the identity fields become null). `next_cursor` is null when there is nothing more "
-    "yet; keep the last cursor you were given for the next sync. `*_since` filters compare "
-    "timestamps and suit a first load; they are not a substitute for the cursor."
+    "erased: the identity fields become null). Unlike other lists, `next_cursor` is given on "
+    "the last page too: it points after the last row served (or is the cursor you sent, when "
+    "nothing new has settled yet). Keep it for the next sync; `has_more` says whether more rows "
+    "are waiting now. `*_since` filters compare timestamps and suit a first load; they are not "
+    "a substitute for the cursor."
 )
+
+
+class FeedPagination(KeysetPagination):
+    """Keyset pages whose cursor survives the last page: a sync resumes where it stopped."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        rows = super().paginate_queryset(queryset, request, view)
+        if rows:
+            self.next_cursor = encode_cursor([getattr(rows[-1], name) for name in self.fields])
+        else:
+            self.next_cursor = request.query_params.get("cursor") or None
+        return rows
+
+    def get_paginated_response(self, data):
+        return Response(
+            {"results": data, "next_cursor": self.next_cursor, "has_more": self.has_more}
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results", "next_cursor", "has_more"],
+            "properties": {
+                "results": schema,
+                "next_cursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as `cursor` to continue, now or at the next sync; "
+                    "null only when nothing was ever served.",
+                },
+                "has_more": {
+                    "type": "boolean",
+                    "description": "Whether more rows are waiting now.",
+                },
+            },
+        }
 
 
 def feed_description(docstring: str | None) -> str:

@@ -18,6 +18,7 @@ from ..models import Source
 from ..results import ordered_scores
 from .feed import (
     UPDATED_SINCE,
+    FeedPagination,
     campaign_filter,
     feed_description,
     non_anonymous_campaign,
@@ -118,6 +119,7 @@ COMPLETED_SINCE = since_parameter("completed_since", "Only responses completed a
 
 class FeedView(FirmAPIView):
     cursor_ordering = selectors.FEED_ORDER
+    pagination_class = FeedPagination
 
     def feed_page(self, queryset, row):
         page = self.paginate_queryset(queryset)
