@@ -132,7 +132,8 @@ class ResponseListView(FeedView):
     """Completed responses of the firm's non-anonymous campaigns, with identity, segments and
     scores per dimension and overall. Anonymous campaigns (the default) are left out: their
     respondents were promised that nobody sees their answers one by one, so only aggregates
-    (statistics and reports) leave the platform."""
+    (statistics and reports) leave the platform. A launched campaign cannot stop being
+    anonymous; one made anonymous later leaves this list."""
 
     read_scope, schema_tag = "responses:read", "responses"
     serializer_class = ResponseSerializer

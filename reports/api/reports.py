@@ -200,7 +200,10 @@ class ReportPdfView(_DownloadView):
 
     def render_file(self, report):
         return exports.report_pdf(
-            firm=self.firm, client=report.campaign.client, report=report, request=self.request
+            firm=self.firm,
+            client=report.campaign.client,
+            report=report,
+            request=self.request._request,
         )
 
     @extend_schema(
