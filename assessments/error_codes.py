@@ -29,6 +29,11 @@ class AssessmentsErrorCode(StrEnum):
     NOBODY_TO_REMIND = "nobody_to_remind"
     REMINDER_INTERVAL_OUT_OF_RANGE = "reminder_interval_out_of_range"
     MAX_REMINDERS_OUT_OF_RANGE = "max_reminders_out_of_range"
+    ANONYMITY_FIXED = "anonymity_fixed"
+    # The API
+    CAMPAIGN_ANONYMOUS = "campaign_anonymous"
+    INVALID_DATETIME = "invalid_datetime"
+    INVALID_ID = "invalid_id"
     # Respondents and the CSV import
     RESPONDENT_COMPLETED = "respondent_completed"
     INVALID_EMAIL = "invalid_email"

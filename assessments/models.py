@@ -284,6 +284,13 @@ class Respondent(TenantModel):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     # Identity erased (docs/privacy.md): no email, name or link; what reports need stays.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The API's change feed (docs/api.md, "Incremental sync"): set by a database trigger
+    # (migration 0007) whenever a column the API serves changes, never by the application.
+    # `sync_xid` is the writing transaction's id (`pg_current_xact_id()`); the feed serves
+    # only rows whose transaction finished before every still-running one began, so a row
+    # that commits late still sorts after any cursor handed out before it was visible.
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    sync_xid = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -296,6 +303,8 @@ class Respondent(TenantModel):
             models.Index(fields=["firm", "campaign", "completed_at"], name="respondent_progress"),
             # A person's records across the firm's campaigns (export and erasure by email).
             models.Index("firm", Lower("email"), name="respondent_firm_email"),
+            # The API's responses and leads feeds, in change order.
+            models.Index(fields=["firm", "sync_xid", "id"], name="respondent_sync"),
         ]
 
     def __str__(self):

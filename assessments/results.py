@@ -65,3 +65,25 @@ def result_summary(*, version, dimensions: list, result: dict, language: str, ad
         "dimensions": rows,
         "advice": advice() if result.get("dimensions") else [],
     }
+
+
+def ordered_scores(result: dict | None, order: list[str]) -> dict:
+    """A stored result (`scoring.score`) as the API serves it: the overall score and band, and
+    each dimension in the instrument's order (keys only; labels are in the instrument)."""
+    result = result or {}
+    stored = result.get("dimensions") or {}
+    return {
+        "overall": result.get("overall"),
+        "band": result.get("band"),
+        "dimensions": [
+            {
+                "key": key,
+                "score": stored[key].get("score"),
+                "band": stored[key].get("band"),
+                "answered": stored[key].get("answered"),
+                "items": stored[key].get("items"),
+            }
+            for key in order
+            if key in stored
+        ],
+    }

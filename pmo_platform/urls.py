@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("pmo_platform.api.urls")),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("assessments.api.urls")),
+    path("api/v1/", include("assessments.api.urls_responses")),
     path("api/v1/", include("reports.api.urls")),
     path("f/<slug:firm_slug>/", include("accounts.urls")),
     path("f/<slug:firm_slug>/", include("assessments.urls")),

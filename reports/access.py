@@ -7,6 +7,8 @@ checks the viewer's access and fetches inside the active firm scope. `access` is
 
 from __future__ import annotations
 
+from django.http import Http404
+
 from accounts.access import access_client_for_viewer
 from accounts.models import ClientOrganisation
 from accounts.selectors import FirmAccess
@@ -44,3 +46,12 @@ def access_portal_campaign(
     return client, found_or_404(
         selectors.campaign_report_for_client(firm=access.firm, client=client, campaign_id=pk)
     )
+
+
+def access_report(access: FirmAccess, report_id: int | str) -> Report:
+    """Any snapshot of the firm, for its staff (and API keys): the consultant sees every
+    snapshot of their campaigns; clients only what `access_portal_report` gives."""
+    pk = parse_id(report_id)
+    if access is None or access.firm is None or not access.is_member:
+        raise Http404
+    return found_or_404(selectors.report_get(firm=access.firm, pk=pk))

@@ -8,3 +8,7 @@ from enum import StrEnum
 class ReportsErrorCode(StrEnum):
     MIN_GROUP_SIZE_TOO_SMALL = "min_group_size_too_small"
     MIN_GROUP_SIZE_TOO_LARGE = "min_group_size_too_large"
+    # The API
+    REPORT_NOT_READY = "report_not_ready"
+    INVALID_ID = "invalid_id"
+    INVALID_LANGUAGE = "invalid_language"

@@ -7,14 +7,17 @@ import base64
 import csv
 import io
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
-from accounts.models import Branding
+from accounts.models import Branding, ClientOrganisation, Firm
+from accounts.selectors import branding_for_firm
 
 from . import selectors
 from .models import Report
+from .presenters import current_language, page_context, report_context
 
 
 class _SafeWriter:
@@ -80,3 +83,22 @@ def pdf_from_html(html: str) -> bytes:
     """Render the PDF page. Everything it shows is inline (charts as SVG, the logo as a data
     URI): nothing is fetched."""
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
+
+
+def report_pdf(*, firm: Firm, client: ClientOrganisation, report: Report, request=None) -> bytes:
+    """The report as a branded PDF in the active language: the same content and charts as the
+    page (the portal's download and the API's)."""
+    branding = branding_for_firm(firm=firm)
+    context = report_context(report=report, branding=branding, language=current_language())
+    context |= {
+        "client": client,
+        "branding": branding,
+        "firm": firm,
+        "logo_data_uri": logo_data_uri(branding),
+    }
+    return pdf_from_html(render_to_string("reports/pdf.html", context, request=request))
+
+
+def report_csv_text(*, firm: Firm, report: Report) -> str:
+    """The report's CSV in the active language (the portal's download and the API's)."""
+    return report_csv(report=report, context=page_context(firm=firm, report=report))

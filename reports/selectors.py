@@ -91,6 +91,30 @@ def snapshot_inputs(*, campaign: Campaign) -> tuple[dict[int, str], list[str], d
     return dimension_keys, order, raw
 
 
+# --- the API's reports -----------------------------------------------------------------------
+
+
+def report_list(*, firm: Firm, campaign=None, client=None) -> QuerySet[Report]:
+    """Every snapshot of the firm (of one campaign or client when given), without its content."""
+    queryset = Report.objects.select_related("campaign").defer("data", "error")
+    if campaign is not None:
+        queryset = queryset.filter(campaign=campaign)
+    if client is not None:
+        queryset = queryset.filter(campaign__client=client)
+    return queryset
+
+
+def report_get(*, firm: Firm, pk: int) -> Report | None:
+    """One snapshot with what presenting it reads (its campaign, client, version and firm)."""
+    return (
+        Report.objects.select_related(
+            "campaign", "campaign__client", "campaign__version", "campaign__firm"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 # --- trend and benchmark inputs ---------------------------------------------------------------
 
 

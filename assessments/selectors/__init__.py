@@ -23,6 +23,7 @@ from .campaigns import (
     reminder_recipients,
     uninvited_ids,
 )
+from .feeds import FEED_ORDER, dimension_order, lead_feed, response_feed
 from .instruments import (
     advice_get,
     counterpart,
@@ -64,6 +65,7 @@ from .survey import (
 )
 
 __all__ = [
+    "FEED_ORDER",
     "FINAL_STATUSES",
     "FOLLOWUP_DAYS",
     "advice_for",
@@ -85,6 +87,7 @@ __all__ = [
     "clients_for_campaigns",
     "counterpart",
     "dimension_get",
+    "dimension_order",
     "erasure_keeps_answers",
     "firms_with_email_work",
     "followups_due",
@@ -92,6 +95,7 @@ __all__ = [
     "invitation_count",
     "item_get",
     "item_in_version",
+    "lead_feed",
     "leads",
     "lifecycle_step_due",
     "missing_invitations",
@@ -106,6 +110,7 @@ __all__ = [
     "reminder_candidates",
     "reminder_recipients",
     "respondent_by_token",
+    "response_feed",
     "result_view",
     "statement_count",
     "survey_items",

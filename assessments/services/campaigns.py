@@ -57,6 +57,24 @@ def campaign_create(
     return campaign
 
 
+def _check_may_drop_anonymity(campaign: Campaign) -> None:
+    """Respondents of a launched campaign were told their answers are anonymous; the API and
+    exports rely on a non-anonymous campaign having been so from the start. Only a draft may
+    drop anonymity (becoming anonymous is allowed at any time)."""
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError(
+            {
+                "anonymous": ValidationError(
+                    _(
+                        "Respondents were told their answers are anonymous: a campaign that has "
+                        "been launched stays anonymous."
+                    ),
+                    code=Code.ANONYMITY_FIXED,
+                )
+            }
+        )
+
+
 @transaction.atomic
 def campaign_update(
     *,
@@ -84,6 +102,8 @@ def campaign_update(
                 }
             )
         campaign.version = version
+    if campaign.anonymous and fields.get("anonymous") is False:
+        _check_may_drop_anonymity(campaign)
     for key in CAMPAIGN_FIELDS:
         if key in fields:
             setattr(campaign, key, fields[key])

@@ -87,6 +87,10 @@ def campaign_edit(request, firm_slug, campaign_id):
     form = _campaign_form(request, request.POST or None, initial)
     form.fields["client"].disabled = True
     form.fields["version"].disabled = campaign.status != CampaignStatus.DRAFT
+    # A launched campaign that promised anonymity keeps it (services.campaign_update).
+    form.fields["anonymous"].disabled = (
+        campaign.status != CampaignStatus.DRAFT and campaign.anonymous
+    )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "client"}
         try:

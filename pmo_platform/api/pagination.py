@@ -1,10 +1,11 @@
 """Keyset ("cursor") pagination: opaque cursors, stable under inserts, O(1) queries per page.
 
 A list view names its order in `cursor_ordering`, fields ending in a unique one (by default
-`("id",)`; a leading `-` for descending). The cursor is the last row's values of those fields, so the next page starts
-strictly after it whatever was inserted in between: a client that pages to the end sees every row
-that existed when it started exactly once, and rows added later either on a later page or not
-at all, never twice. Ordering by `(updated_at, id)` makes a resumable incremental sync."""
+`("id",)`; a leading `-` for descending). The cursor is the last row's values of those fields,
+so the next page starts strictly after it whatever was inserted in between: a client that pages
+to the end sees every row that existed when it started exactly once, and rows added later either
+on a later page or not at all, never twice. The responses and leads feeds build on this with a
+commit-ordered key (assessments/api/feed.py)."""
 
 from __future__ import annotations
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 
 from accounts.access import access_client_for_viewer
 from accounts.permissions import firm_viewers
-from accounts.selectors import branding_for_firm
 
 from .. import exports, selectors
 from ..access import access_portal_campaign, access_portal_report
-from ..presenters import current_language, page_context, report_context
+from ..presenters import page_context
 
 
 def _portal_page(request, *, client, reports, shown):
@@ -55,16 +53,8 @@ def portal_campaign(request, firm_slug, client_id, campaign_id):
 def report_pdf(request, firm_slug, client_id, report_id):
     """The report as a branded PDF: the same content and charts as the page."""
     client, report = access_portal_report(request.firm_access, client_id, report_id)
-    branding = branding_for_firm(firm=request.firm)
-    context = report_context(report=report, branding=branding, language=current_language())
-    context |= {
-        "client": client,
-        "branding": branding,
-        "firm": request.firm,
-        "logo_data_uri": exports.logo_data_uri(branding),
-    }
-    html = render_to_string("reports/pdf.html", context, request=request)
-    response = HttpResponse(exports.pdf_from_html(html), content_type="application/pdf")
+    pdf = exports.report_pdf(firm=request.firm, client=client, report=report, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.pdf"'
     return response
 
@@ -73,9 +63,9 @@ def report_pdf(request, firm_slug, client_id, report_id):
 def report_csv(request, firm_slug, client_id, report_id):
     """The report's aggregates as CSV (never individual answers; hidden groups stay hidden)."""
     _client, report = access_portal_report(request.firm_access, client_id, report_id)
-    context = page_context(firm=request.firm, report=report)
     response = HttpResponse(
-        exports.report_csv(report=report, context=context), content_type="text/csv; charset=utf-8"
+        exports.report_csv_text(firm=request.firm, report=report),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.csv"'
     return response

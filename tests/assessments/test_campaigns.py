@@ -319,3 +319,40 @@ def test_a_draft_can_switch_instrument_version_but_an_open_campaign_cannot(clien
     client.post(edit, campaign_form(firm_a, own) | {"name": "Open"})
     with firm_context(firm_a.firm):
         assert Campaign.objects.get(pk=opened.pk).version_id == builtin.pk
+
+
+@pytest.mark.django_db
+def test_a_launched_anonymous_campaign_stays_anonymous(client, firm_a):
+    """Respondents of a launched campaign were told it is anonymous; the API serves individual
+    responses only of non-anonymous campaigns, so anonymity can be dropped in a draft only."""
+    draft = make(firm_a, launch=False, name="Draft")
+    opened = make(firm_a, name="Open")
+    named = make(firm_a, name="Named", anonymous=False)
+    with firm_context(firm_a.firm):
+        services.campaign_update(
+            firm=firm_a.firm, actor=firm_a.owner, campaign=draft, open_link=False, anonymous=False
+        )
+        assert Campaign.objects.get(pk=draft.pk).anonymous is False
+        with pytest.raises(ValidationError) as raised:
+            services.campaign_update(
+                firm=firm_a.firm,
+                actor=firm_a.owner,
+                campaign=Campaign.objects.get(pk=opened.pk),
+                open_link=False,
+                anonymous=False,
+            )
+        assert raised.value.error_dict["anonymous"][0].code == Code.ANONYMITY_FIXED
+        assert Campaign.objects.get(pk=opened.pk).anonymous is True
+        # Becoming anonymous is allowed at any time.
+        services.campaign_update(
+            firm=firm_a.firm, actor=firm_a.owner, campaign=named, open_link=False, anonymous=True
+        )
+        assert Campaign.objects.get(pk=named.pk).anonymous is True
+        version = InstrumentVersion.objects.get()
+    client.force_login(firm_a.consultant)
+    edit = reverse("assessments:campaign_edit", args=[firm_a.firm.slug, opened.pk])
+    form = campaign_form(firm_a, version) | {"name": "Open"}
+    del form["anonymous"]  # the box unticked: on the page it is fixed
+    assert client.post(edit, form).status_code == 302
+    with firm_context(firm_a.firm):
+        assert Campaign.objects.get(pk=opened.pk).anonymous is True
