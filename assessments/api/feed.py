@@ -15,8 +15,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 
 from pmo_platform.access import parse_id
-from pmo_platform.api.pagination import KeysetPagination
-from pmo_platform.api.pagination import _encode as encode_cursor
+from pmo_platform.api.pagination import KeysetPagination, encode_cursor
 
 from ..access import access_campaign
 from ..error_codes import AssessmentsErrorCode as Code

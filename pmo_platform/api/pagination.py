@@ -28,7 +28,7 @@ def _invalid():
     return ValidationError({"cursor": [_("The cursor is not valid.")]}, code="invalid_cursor")
 
 
-def _encode(values: list) -> str:
+def encode_cursor(values: list) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     raw = json.dumps(plain, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -84,7 +84,7 @@ class KeysetPagination(BasePagination):
         self.has_more = len(rows) > self.limit
         rows = rows[: self.limit]
         self.next_cursor = (
-            _encode([getattr(rows[-1], name.lstrip("-")) for name in fields])
+            encode_cursor([getattr(rows[-1], name.lstrip("-")) for name in fields])
             if self.has_more
             else None
         )
