@@ -25,6 +25,7 @@ class AssessmentsErrorCode(StrEnum):
     CAMPAIGN_ALREADY_CLOSED = "campaign_already_closed"
     CAMPAIGN_NOT_OPEN = "campaign_not_open"
     NOBODY_TO_REMIND = "nobody_to_remind"
+    CAMPAIGN_NOT_DRAFT = "campaign_not_draft"
     # Respondents and the CSV import
     RESPONDENT_COMPLETED = "respondent_completed"
     INVALID_EMAIL = "invalid_email"

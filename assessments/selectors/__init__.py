@@ -4,6 +4,7 @@ One module per concern; every name is importable from `assessments.selectors` as
 
 from .campaigns import (
     FOLLOWUP_DAYS,
+    RESPONDENT_STATUSES,
     campaign_email_recipients,
     campaign_get,
     campaign_list,
@@ -20,6 +21,7 @@ from .campaigns import (
     missing_invitations,
     reminder_candidates,
     reminder_recipients,
+    respondent_status_filter,
     uninvited_ids,
 )
 from .instruments import (
@@ -30,6 +32,7 @@ from .instruments import (
     item_get,
     new_item_slot,
     statement_count,
+    version_content,
     version_detail,
     version_get,
     version_rows,
@@ -65,6 +68,7 @@ from .survey import (
 __all__ = [
     "FINAL_STATUSES",
     "FOLLOWUP_DAYS",
+    "RESPONDENT_STATUSES",
     "advice_for",
     "advice_get",
     "answer_count",
@@ -104,12 +108,14 @@ __all__ = [
     "reminder_candidates",
     "reminder_recipients",
     "respondent_by_token",
+    "respondent_status_filter",
     "result_view",
     "statement_count",
     "survey_items",
     "survey_page",
     "unanswered_count",
     "uninvited_ids",
+    "version_content",
     "version_detail",
     "version_get",
     "version_rows",
