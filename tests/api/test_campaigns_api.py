@@ -394,3 +394,15 @@ def test_the_list_takes_the_same_queries_for_3_and_30_campaigns(
     with django_assert_max_num_queries(len(small.captured_queries)):
         body = api_a.get(url).json()
     assert len(body["results"]) == 30
+
+
+def test_problem_details_follow_the_requests_language(api_a, firm_a):
+    campaign = launched(firm_a)
+    english = api_a.patch(f"/api/v1/campaigns/{campaign.pk}/", {"name": "X"})
+    swedish = api_a.patch(
+        f"/api/v1/campaigns/{campaign.pk}/", {"name": "X"}, HTTP_ACCEPT_LANGUAGE="sv"
+    )
+    assert english.json()["code"] == swedish.json()["code"] == "campaign_not_draft"
+    assert swedish.json()["detail"] == "Bara ett kampanjutkast kan ändras här."
+    bad = api_a.get("/api/v1/campaigns/?status=x", HTTP_ACCEPT_LANGUAGE="sv").json()
+    assert bad["errors"][0]["detail"].startswith("Använd något av:")
