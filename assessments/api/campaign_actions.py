@@ -17,6 +17,8 @@ from .common import CAMPAIGN_ID, state_conflicts
 
 
 class CampaignActionView(FirmAPIView):
+    """A button on the campaign page: `service` on the campaign, the campaign back."""
+
     read_scope, write_scope, schema_tag = "campaigns:read", "campaigns:write", "campaigns"
     service = None
 

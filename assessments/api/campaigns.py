@@ -4,6 +4,7 @@ close, reminders and the live statistics are in `campaign_actions`."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -68,7 +69,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         return absolute_url(path)
 
 
-class CampaignUpdateSerializer(serializers.Serializer):
+class CampaignFieldsSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, help_text="An instrument version's id (see /instrument-versions/)."
     )
@@ -95,7 +96,16 @@ class CampaignUpdateSerializer(serializers.Serializer):
     open_link = serializers.BooleanField(help_text="Whether the campaign has a public link.")
 
 
-class CampaignCreateSerializer(CampaignUpdateSerializer):
+class CampaignUpdateSerializer(CampaignFieldsSerializer):
+    def validate(self, data):
+        if isinstance(self.initial_data, dict) and "client" in self.initial_data:
+            raise serializers.ValidationError(
+                {"client": [_("A campaign's client cannot change.")]}, code="read_only"
+            )
+        return data
+
+
+class CampaignCreateSerializer(CampaignFieldsSerializer):
     client = serializers.IntegerField(min_value=1, help_text="The client organisation's id.")
     opens_at = serializers.DateTimeField(required=False, allow_null=True)
     default_language = serializers.ChoiceField(

@@ -222,6 +222,13 @@ def test_read_and_update_a_draft(api_a, firm_a):
     assert codes(response) == {"closes_at": {"close_date_not_in_future"}}
     response = api_a.patch(f"/api/v1/campaigns/{campaign.pk}/", {"name": ""})
     assert codes(response) == {"name": {"blank"}}
+    response = api_a.patch(
+        f"/api/v1/campaigns/{campaign.pk}/", {"client": firm_a.other_client.pk, "name": "Y"}
+    )
+    assert codes(response) == {"client": {"read_only"}}
+    with firm_context(firm_a.firm):
+        campaign.refresh_from_db()
+        assert (campaign.client_id, campaign.name) == (firm_a.client.pk, "After")
 
 
 def test_update_changes_the_instrument_only_to_the_firms_own_version(api_a, firm_a, firm_b):
