@@ -23,12 +23,19 @@ CSV_MAX_BYTES = 1024 * 1024
 CSV_MAX_ROWS = 5000
 
 
+# Respondent.email's column (an EmailField); Django's validator alone allows up to 320.
+EMAIL_MAX_LENGTH = 254
+
+
 def validate_email_address(email: str) -> None:
-    """Django's email check, with the assessments code on the error."""
+    """Django's email check, with the assessments code on the error, and no longer than the
+    column that stores it."""
     try:
         validate_email(email)
     except ValidationError as exc:
         raise ValidationError(exc.message, code=Code.INVALID_EMAIL, params=exc.params) from None
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError(_("Enter a valid email address."), code=Code.INVALID_EMAIL)
 
 
 def respondent_row_problems(row: dict, default_language: str) -> tuple[dict, dict]:

@@ -64,7 +64,7 @@ class RespondentSerializer(serializers.Serializer):
 class RespondentRowSerializer(serializers.Serializer):
     # Strings only here; what they must contain is the CSV import's check (a 400 naming the
     # row, the field and the code, such as `rows.3.email` / `invalid_email`).
-    email = serializers.CharField(max_length=254, trim_whitespace=False)
+    email = serializers.CharField(max_length=1000, trim_whitespace=False)
     name = serializers.CharField(required=False, allow_blank=True, max_length=1000)
     language = serializers.CharField(
         required=False,

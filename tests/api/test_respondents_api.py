@@ -100,15 +100,16 @@ def test_one_bad_row_adds_nobody_and_every_bad_row_is_named(api_a, firm_a):
         {"email": "x@x.example", "language": "de", "role_level": "boss"},
         {"email": "y@x.example", "name": "N" * 151, "department": "bad\x07dept"},
         {"email": 42},
+        {"email": "a" * 250 + "@x.example"},
         "not a row",
     ]
     response = api_a.post(url(campaign), {"rows": rows})
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
     # The shape comes first (strings, required email) ...
-    assert codes(response) == {"rows.2.email": {"required"}, "rows.6": {"invalid"}}
+    assert codes(response) == {"rows.2.email": {"required"}, "rows.7": {"invalid"}}
     assert people_of(firm_a) == []
-    rows = rows[:2] + rows[3:5] + [{"email": "42"}]
+    rows = [*rows[:2], *rows[3:5], {"email": "42"}, rows[6]]
     response = api_a.post(url(campaign), {"rows": rows})
     # ... then the CSV import's rules, every problem of every row, with its code.
     assert codes(response) == {
@@ -118,6 +119,7 @@ def test_one_bad_row_adds_nobody_and_every_bad_row_is_named(api_a, firm_a):
         "rows.3.name": {"name_too_long"},
         "rows.3.department": {"control_characters"},
         "rows.4.email": {"invalid_email"},
+        "rows.5.email": {"invalid_email"},
     }
     assert all(error["detail"] for error in response.json()["errors"])
     assert people_of(firm_a) == []
