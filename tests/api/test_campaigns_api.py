@@ -20,6 +20,7 @@ from pmo_platform.tenancy import firm_context
 from tests.helpers import add_people, brand, new_campaign, person
 
 from .conftest import ApiClient, make_key
+from .problems import codes
 
 pytestmark = pytest.mark.django_db
 
@@ -41,14 +42,6 @@ def launched(world, people=(), **fields):
     campaign = draft(world, people, **fields)
     with firm_context(world.firm):
         return services.campaign_launch(firm=world.firm, actor=world.owner, campaign=campaign)
-
-
-def codes(response) -> dict[str, set[str]]:
-    assert response["Content-Type"] == "application/problem+json"
-    found: dict[str, set[str]] = {}
-    for error in response.json().get("errors", []):
-        found.setdefault(error["field"], set()).add(error["code"])
-    return found
 
 
 def state(world):

@@ -16,7 +16,7 @@ from pmo_platform.tenancy import firm_context
 from tests.helpers import add_people, new_campaign, person
 
 from .conftest import ApiClient, make_key
-from .test_campaigns_api import codes
+from .problems import codes
 
 pytestmark = pytest.mark.django_db
 
