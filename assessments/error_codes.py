@@ -34,6 +34,7 @@ class AssessmentsErrorCode(StrEnum):
     CAMPAIGN_ANONYMOUS = "campaign_anonymous"
     INVALID_DATETIME = "invalid_datetime"
     INVALID_ID = "invalid_id"
+    CAMPAIGN_NOT_DRAFT = "campaign_not_draft"
     # Respondents and the CSV import
     RESPONDENT_COMPLETED = "respondent_completed"
     INVALID_EMAIL = "invalid_email"

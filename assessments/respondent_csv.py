@@ -23,54 +23,96 @@ CSV_MAX_BYTES = 1024 * 1024
 CSV_MAX_ROWS = 5000
 
 
+# Respondent.email's column (an EmailField); Django's validator alone allows up to 320.
+EMAIL_MAX_LENGTH = 254
+
+
 def validate_email_address(email: str) -> None:
-    """Django's email check, with the assessments code on the error."""
+    """Django's email check, with the assessments code on the error, and no longer than the
+    column that stores it."""
     try:
         validate_email(email)
     except ValidationError as exc:
         raise ValidationError(exc.message, code=Code.INVALID_EMAIL, params=exc.params) from None
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError(_("Enter a valid email address."), code=Code.INVALID_EMAIL)
 
 
-def clean_respondent_row(row: dict, default_language: str) -> dict:
+def respondent_row_problems(row: dict, default_language: str) -> tuple[dict, dict]:
+    """The cleaned row, and every problem in it by field (`{field: ValidationError}`, in the
+    order `clean_respondent_row` reports them; empty when the row is valid)."""
+    problems: dict[str, ValidationError] = {}
     email = (row.get("email") or "").strip().lower()
-    validate_email_address(email)
+    try:
+        validate_email_address(email)
+    except ValidationError as exc:
+        problems["email"] = exc
     language = (row.get("language") or "").strip().lower() or default_language
     if language not in Language.values:
-        raise ValidationError(_("language must be en or sv"), code=Code.INVALID_LANGUAGE)
+        problems["language"] = ValidationError(
+            _("language must be en or sv"), code=Code.INVALID_LANGUAGE
+        )
     role = (row.get("role_level") or "").strip().lower().replace(" ", "_").replace("-", "_")
     if role and role not in RoleLevel.values:
-        raise ValidationError(
+        problems["role_level"] = ValidationError(
             _("role level must be one of: %(choices)s") % {"choices": ", ".join(RoleLevel.values)},
             code=Code.INVALID_ROLE_LEVEL,
         )
     name = (row.get("name") or "").strip()
     department = (row.get("department") or "").strip()
-    if has_control_characters(name) or has_control_characters(department):
-        raise ValidationError(
-            _("name and department cannot contain control characters"),
-            code=Code.CONTROL_CHARACTERS,
+    for field, value in (("name", name), ("department", department)):
+        if has_control_characters(value):
+            problems[field] = ValidationError(
+                _("name and department cannot contain control characters"),
+                code=Code.CONTROL_CHARACTERS,
+            )
+    if len(name) > 150 and "name" not in problems:
+        problems["name"] = ValidationError(
+            _("name is longer than 150 characters"), code=Code.NAME_TOO_LONG
         )
-    if has_invisible_characters(name) or has_invisible_characters(department):
-        raise ValidationError(
-            _(
-                "name and department cannot contain invisible formatting characters (such as "
-                "text direction overrides)"
-            ),
-            code=Code.INVISIBLE_CHARACTERS,
-        )
-    if len(name) > 150:
-        raise ValidationError(_("name is longer than 150 characters"), code=Code.NAME_TOO_LONG)
-    if len(department) > 100:
-        raise ValidationError(
+    for field, value in (("name", name), ("department", department)):
+        if field not in problems and has_invisible_characters(value):
+            problems[field] = ValidationError(
+                _(
+                    "name and department cannot contain invisible formatting characters (such "
+                    "as text direction overrides)"
+                ),
+                code=Code.INVISIBLE_CHARACTERS,
+            )
+    if len(department) > 100 and "department" not in problems:
+        problems["department"] = ValidationError(
             _("department is longer than 100 characters"), code=Code.DEPARTMENT_TOO_LONG
         )
-    return {
+    cleaned = {
         "email": email,
         "name": name,
         "language": language,
         "role_level": role,
         "department": department,
     }
+    return cleaned, problems
+
+
+def clean_respondent_row(row: dict, default_language: str) -> dict:
+    """The cleaned row, or the first problem in it (a ValidationError with its code)."""
+    cleaned, problems = respondent_row_problems(row, default_language)
+    if problems:
+        raise next(iter(problems.values()))
+    return cleaned
+
+
+def clean_respondent_rows(rows: list[dict], default_language: str) -> list[dict]:
+    """Every row cleaned, or one ValidationError naming every problem of every row as
+    `rows.<index>.<field>` (index from 0), so a batch is added whole or not at all."""
+    cleaned, problems = [], {}
+    for index, row in enumerate(rows):
+        clean, row_problems = respondent_row_problems(row, default_language)
+        cleaned.append(clean)
+        for field, error in row_problems.items():
+            problems[f"rows.{index}.{field}"] = [error]
+    if problems:
+        raise ValidationError(problems)
+    return cleaned
 
 
 class CsvProblem(NamedTuple):

@@ -41,6 +41,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several fields share (import paths: the platform imports no
+    # app).
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "accounts.models.Language",
+        "CampaignStatusEnum": "assessments.models.CampaignStatus",
+        "RespondentStatusEnum": "assessments.api.respondents.STATUS_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "pmo_platform.api.schema.add_problem_component",

@@ -4,6 +4,7 @@ One module per concern; every name is importable from `assessments.selectors` as
 
 from .campaigns import (
     FOLLOWUP_DAYS,
+    RESPONDENT_STATUSES,
     campaign_email_recipients,
     campaign_get,
     campaign_list,
@@ -21,6 +22,7 @@ from .campaigns import (
     missing_invitations,
     reminder_candidates,
     reminder_recipients,
+    respondent_status_filter,
     uninvited_ids,
 )
 from .feeds import FEED_ORDER, dimension_order, lead_feed, response_feed
@@ -32,6 +34,7 @@ from .instruments import (
     item_get,
     new_item_slot,
     statement_count,
+    version_content,
     version_detail,
     version_get,
     version_rows,
@@ -68,6 +71,7 @@ __all__ = [
     "FEED_ORDER",
     "FINAL_STATUSES",
     "FOLLOWUP_DAYS",
+    "RESPONDENT_STATUSES",
     "advice_for",
     "advice_get",
     "answer_count",
@@ -110,6 +114,7 @@ __all__ = [
     "reminder_candidates",
     "reminder_recipients",
     "respondent_by_token",
+    "respondent_status_filter",
     "response_feed",
     "result_view",
     "statement_count",
@@ -117,6 +122,7 @@ __all__ = [
     "survey_page",
     "unanswered_count",
     "uninvited_ids",
+    "version_content",
     "version_detail",
     "version_get",
     "version_rows",

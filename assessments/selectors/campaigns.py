@@ -42,13 +42,21 @@ def clients_for_campaigns(*, firm: Firm) -> QuerySet[ClientOrganisation]:
     return ClientOrganisation.objects.filter(archived_at__isnull=True).order_by("name")
 
 
-def campaign_list(*, firm: Firm, client=None) -> QuerySet[Campaign]:
-    qs = Campaign.objects.select_related("client", "version", "version__instrument").annotate(
-        invited=Count("respondents", filter=Q(respondents__source=Source.INVITED)),
-        completed=Count("respondents", filter=Q(respondents__completed_at__isnull=False)),
-    )
+def campaign_list(
+    *, firm: Firm, client=None, status: str | None = None, counts: bool = True
+) -> QuerySet[Campaign]:
+    """The firm's campaigns, newest first, optionally of one client and in one status; with
+    `counts`, each annotated with `invited` and `completed` (the list page shows them)."""
+    qs = Campaign.objects.select_related("client", "version", "version__instrument")
+    if counts:
+        qs = qs.annotate(
+            invited=Count("respondents", filter=Q(respondents__source=Source.INVITED)),
+            completed=Count("respondents", filter=Q(respondents__completed_at__isnull=False)),
+        )
     if client is not None:
         qs = qs.filter(client=client)
+    if status is not None:
+        qs = qs.filter(status=status)
     return qs.order_by("-created_at")
 
 
@@ -104,6 +112,7 @@ def campaign_stats(*, campaign: Campaign) -> dict:
     ):
         segments.append(
             {
+                "role_level": row["role_level"],
                 "label": labels.get(row["role_level"], "—") if row["role_level"] else "—",
                 "invited": row["invited"],
                 "completed": row["completed"],
@@ -119,8 +128,25 @@ def _rate(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 
 
-def campaign_respondents(*, campaign: Campaign) -> QuerySet[Respondent]:
-    return Respondent.objects.filter(campaign=campaign, source=Source.INVITED).order_by("email")
+# A respondent's invitation status (`Respondent.status`): the first of these moments that is set.
+RESPONDENT_STATUSES = ("bounced", "completed", "started", "opened", "sent")
+
+
+def respondent_status_filter(status: str) -> Q:
+    """The respondents whose `Respondent.status` is `status` (one of RESPONDENT_STATUSES or
+    "queued")."""
+    if status == "queued":
+        return Q(**{f"{name}_at__isnull": True for name in RESPONDENT_STATUSES})
+    earlier = RESPONDENT_STATUSES[: RESPONDENT_STATUSES.index(status)]
+    return Q(**{f"{name}_at__isnull": True for name in earlier}, **{f"{status}_at__isnull": False})
+
+
+def campaign_respondents(*, campaign: Campaign, status: str | None = None) -> QuerySet[Respondent]:
+    """The people invited to `campaign` (not open-link takers), optionally in one status."""
+    qs = Respondent.objects.filter(campaign=campaign, source=Source.INVITED)
+    if status is not None:
+        qs = qs.filter(respondent_status_filter(status))
+    return qs.order_by("email")
 
 
 def campaign_respondent_get(*, campaign: Campaign, pk: int) -> Respondent | None:

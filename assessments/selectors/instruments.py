@@ -28,6 +28,15 @@ def version_detail(*, firm: Firm, version: InstrumentVersion) -> list[Dimension]
     )
 
 
+def version_content(*, firm: Firm, version: InstrumentVersion) -> dict:
+    """Everything a version asks and advises: its signs, and its dimensions with their
+    statements and advice (four queries, whatever the size)."""
+    return {
+        "signs": list(version.signs.order_by("number")),
+        "dimensions": version_detail(firm=firm, version=version),
+    }
+
+
 def instruments_overview(*, firm: Firm) -> QuerySet[InstrumentVersion]:
     return versions_for_campaigns(firm=firm).annotate(campaign_count=Count("campaigns"))
 

@@ -13,6 +13,7 @@ from ..respondent_csv import (
     CSV_MAX_ROWS,
     CsvImportError,
     clean_respondent_row,
+    clean_respondent_rows,
     parse_respondent_csv,
 )
 from ..selectors import (
@@ -39,6 +40,7 @@ from .campaigns import (
     campaign_launch_lapse,
     campaign_mark_reported,
     campaign_update,
+    campaign_update_draft,
     default_invitation_texts,
     reminders_send_now,
 )
@@ -77,7 +79,12 @@ from .privacy import (
     privacy_settings_update,
     respondent_erase,
 )
-from .respondents import respondent_resend, respondents_add, respondents_import_csv
+from .respondents import (
+    respondent_remove,
+    respondent_resend,
+    respondents_add,
+    respondents_import_csv,
+)
 from .survey import (
     answer_save,
     lead_capture,
@@ -113,7 +120,9 @@ __all__ = [
     "campaign_launch_lapse",
     "campaign_mark_reported",
     "campaign_update",
+    "campaign_update_draft",
     "clean_respondent_row",
+    "clean_respondent_rows",
     "default_invitation_texts",
     "dimension_update",
     "editable_counterpart",
@@ -144,6 +153,7 @@ __all__ = [
     "respondent_emails_send_batch",
     "respondent_erase",
     "respondent_opened",
+    "respondent_remove",
     "respondent_resend",
     "respondent_set_language",
     "respondent_submit",

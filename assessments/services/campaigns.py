@@ -118,6 +118,28 @@ def campaign_update(
 
 
 @transaction.atomic
+def campaign_update_draft(
+    *,
+    firm: Firm,
+    actor: User,
+    campaign: Campaign,
+    open_link: bool,
+    version: InstrumentVersion | None = None,
+    **fields,
+) -> Campaign:
+    """`campaign_update` for a campaign that has not been launched (the API's update): once it
+    is scheduled or open, respondents may have the invitation, so it no longer changes."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.status != CampaignStatus.DRAFT:
+        raise ValidationError(
+            _("Only a draft campaign can be changed here."), code=Code.CAMPAIGN_NOT_DRAFT
+        )
+    return campaign_update(
+        firm=firm, actor=actor, campaign=campaign, open_link=open_link, version=version, **fields
+    )
+
+
+@transaction.atomic
 def campaign_launch(*, firm: Firm, actor: User | None, campaign: Campaign) -> Campaign:
     """Open the campaign now (or schedule it when `opens_at` is in the future) and send the
     invitations to everyone not yet invited."""

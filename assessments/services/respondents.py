@@ -1,5 +1,5 @@
-"""Writes of a campaign's respondents: adding them (a form row or a whole CSV file, all or
-nothing) and sending one person's invitation again."""
+"""Writes of a campaign's respondents: adding them (a form row, a whole CSV file or an API batch,
+all or nothing), sending one person's invitation again, removing one before the launch."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
 from ..links import respondent_token
 from ..models import Campaign, CampaignStatus, EmailKind, Respondent
-from ..respondent_csv import clean_respondent_row, parse_respondent_csv
+from ..respondent_csv import clean_respondent_rows, parse_respondent_csv
 from .emails import enqueue_campaign_emails, enqueue_respondent_email
 
 
@@ -30,15 +30,15 @@ def new_respondent(**fields) -> Respondent:
 
 @transaction.atomic
 def respondents_add(*, firm: Firm, actor: User, campaign: Campaign, rows: list[dict]) -> dict:
-    """Add or update respondents by email (duplicates merge; the later row wins). Invitations go
-    out at once to new people when the campaign is open."""
+    """Add or update respondents by email (duplicates merge; the later row wins). Every row is
+    checked first: one bad row adds nobody, and the error names every bad row's fields as
+    `rows.<index>.<field>`. Invitations go out at once to new people when the campaign is open."""
     if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.REPORTED):
         raise ValidationError(
             _("People cannot be added to a closed campaign."), code=Code.CAMPAIGN_CLOSED
         )
     merged: dict[str, dict] = {}
-    for row in rows:
-        row = clean_respondent_row(row, campaign.default_language)  # whoever the caller is
+    for row in clean_respondent_rows(rows, campaign.default_language):  # whoever the caller is
         merged[row["email"]] = row
     existing = {
         r.email: r
@@ -92,3 +92,23 @@ def respondent_resend(*, firm: Firm, actor: User, respondent: Respondent) -> Non
     enqueue_respondent_email(
         firm=firm, respondent_id=respondent.pk, kind=EmailKind.INVITATION, sequence=sequence
     )
+
+
+@transaction.atomic
+def respondent_remove(*, firm: Firm, actor: User, respondent: Respondent) -> None:
+    """Take an invited person off a campaign that has not been launched (nobody has been sent
+    anything yet); after the launch their invitation and answers stay."""
+    campaign = Campaign.objects.select_for_update().get(pk=respondent.campaign_id)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError(
+            _("People can be removed only before the campaign is launched."),
+            code=Code.CAMPAIGN_NOT_DRAFT,
+        )
+    audit(
+        firm=firm,
+        actor=actor,
+        action="respondent.removed",
+        target=respondent,
+        campaign_id=campaign.pk,
+    )
+    respondent.delete()

@@ -140,3 +140,12 @@ def test_an_overlong_field_is_a_clear_error(client, firm_a, campaign):
     assert [p.code for p in problems] == [Code.CSV_UNREADABLE]
     assert escape(problems[0].reason) in response.content.decode()
     assert people(firm_a, campaign) == {}
+
+
+def test_an_email_longer_than_its_column_is_an_invalid_email(client, firm_a, campaign):
+    # Django's validator accepts up to 320 characters; the column holds 254.
+    long_email = "a" * 250 + "@x.example"
+    response = upload(client, firm_a, campaign, f"email\nok@client.example\n{long_email}\n")
+    assert response.status_code == 400
+    assert [(p.line, p.code) for p in response.context["csv_problems"]] == [(3, Code.INVALID_EMAIL)]
+    assert people(firm_a, campaign) == {}
