@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 
+from pmo_platform.api.schema import documented_query_parameters
+
 from ..selectors import FirmAccess
 
 
@@ -31,6 +33,17 @@ class FirmAPIView(GenericAPIView):
     def actor(self):
         return self.request.auth.created_by
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # the key's scopes first
+        route = getattr(request.resolver_match, "route", None)
+        allowed = documented_query_parameters(route, request.method) if route else None
+        unknown = sorted(set(request.query_params) - allowed) if allowed is not None else []
+        if unknown:  # a typo in a filter must not silently return everything (as Stripe)
+            raise serializers.ValidationError(
+                {name: [_("This query parameter is not known here.")] for name in unknown[:10]},
+                code="unknown_parameter",
+            )
+
     def paginated(self, queryset, serializer_class, **context):
         page = self.paginate_queryset(queryset)
         data = serializer_class(page, many=True, context={"request": self.request, **context}).data
@@ -39,16 +52,31 @@ class FirmAPIView(GenericAPIView):
 
 def valid_data(serializer_class, data, **kwargs) -> dict:
     """The validated body, or a 400 with every field error (DRF's codes). JSON types are
-    checked first and strictly: DRF would turn `{"name": 0}` into "0" and `"true"` into True,
-    which is not what the schema promises."""
+    checked strictly as well: DRF would turn `{"name": 0}` into "0" and `"true"` into True,
+    which is not what the schema promises; such a value is a `wrong_type` error wherever DRF
+    itself found nothing wrong."""
     if not isinstance(data, dict):
         raise serializers.ValidationError({"": ["Send a JSON object."]}, code="not_an_object")
     serializer = serializer_class(data=data, **kwargs)
-    errors = wrong_types(serializer, data)
+    valid = serializer.is_valid()
+    errors = _merge(dict(serializer.errors) if not valid else {}, wrong_types(serializer, data))
     if errors:
         raise serializers.ValidationError(errors)
-    serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def _merge(found, extra):
+    """DRF's errors, plus the type errors at paths where DRF reported nothing."""
+    if isinstance(found, list) and found and not isinstance(found[0], dict | list):
+        return found  # DRF's own errors for this field win
+    if isinstance(found, list):  # a ListSerializer's errors: one entry per item
+        found = {str(i): item for i, item in enumerate(found) if item}
+    if not isinstance(found, dict) or not isinstance(extra, dict):
+        return found or extra
+    merged = {str(key): value for key, value in found.items()}  # DRF keys list items by int
+    for key, value in extra.items():
+        merged[key] = _merge(merged[key], value) if key in merged else value
+    return merged
 
 
 _STRING_FIELDS = (
@@ -93,14 +121,18 @@ def wrong_types(serializer, data) -> dict:
                 found = (
                     wrong_types(field.child, item)
                     if isinstance(item, dict)
-                    else {"": [_wrong_type()]}
+                    else {"non_field_errors": [_wrong_type()]}
                 )
                 if found:
                     nested[str(index)] = found
             if nested:
                 errors[name] = nested
         elif isinstance(field, serializers.Serializer):
-            found = wrong_types(field, value) if isinstance(value, dict) else {"": [_wrong_type()]}
+            found = (
+                wrong_types(field, value)
+                if isinstance(value, dict)
+                else {"non_field_errors": [_wrong_type()]}
+            )
             if found:
                 errors[name] = found
         elif isinstance(field, serializers.ListField) and isinstance(value, list):

@@ -3,6 +3,9 @@ errors it can answer with, so the schema tells the whole truth (schemathesis che
 
 from __future__ import annotations
 
+import functools
+import re
+
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 
 from .errors import CONTENT_TYPE
@@ -72,3 +75,23 @@ def add_problem_component(result, generator, request, public):
     """drf-spectacular postprocessing hook: the shared `Problem` schema."""
     result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     return result
+
+
+@functools.cache
+def _documented_query_parameters() -> dict[tuple[str, str], frozenset[str]]:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    found = {}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+            found[(path, method.upper())] = frozenset(names)
+    return found
+
+
+def documented_query_parameters(route: str, method: str) -> frozenset[str] | None:
+    """The query parameters the schema documents for this Django route and method (None when
+    the route is not in the schema)."""
+    path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+    return _documented_query_parameters().get((path, method.upper()))

@@ -223,3 +223,16 @@ def test_body_over_djangos_upload_limit_is_a_413_problem(api_a, settings):
     big = json.dumps({**NEW, "name": "x" * 2000})
     response = api_a.post("/api/v1/clients/", big, HTTP_IDEMPOTENCY_KEY="big")
     assert response.status_code == 413 and response.json()["code"] == "body_too_large"
+
+
+def test_unknown_query_parameters_are_400_not_ignored(api_a):
+    response = api_a.get("/api/v1/clients/", {"archivd": "true"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "archivd",
+            "code": "unknown_parameter",
+            "detail": response.json()["errors"][0]["detail"],
+        }
+    ]
+    assert api_a.get("/api/v1/clients/", {"archived": "true", "limit": "5"}).status_code == 200

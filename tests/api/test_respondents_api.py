@@ -106,8 +106,12 @@ def test_one_bad_row_adds_nobody_and_every_bad_row_is_named(api_a, firm_a):
     response = api_a.post(url(campaign), {"rows": rows})
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
-    # The shape comes first (strings, required email) ...
-    assert codes(response) == {"rows.2.email": {"required"}, "rows.7": {"invalid"}}
+    # The shape comes first (strings, required email; JSON types strictly) ...
+    assert codes(response) == {
+        "rows.2.email": {"required"},
+        "rows.5.email": {"wrong_type"},
+        "rows.7": {"invalid"},
+    }
     assert people_of(firm_a) == []
     rows = [*rows[:2], *rows[3:5], {"email": "42"}, rows[6]]
     response = api_a.post(url(campaign), {"rows": rows})
