@@ -32,3 +32,12 @@ class AccountsErrorCode(StrEnum):
     LOGO_NOT_IMAGE = "not_image"
     LOGO_BAD_FORMAT = "bad_format"
     LOGO_TOO_MANY_PIXELS = "too_many_pixels"
+    # Webhooks
+    WEBHOOK_URL_INVALID = "webhook_url_invalid"
+    WEBHOOK_URL_NOT_ALLOWED = "webhook_url_not_allowed"
+    WEBHOOK_EVENTS_REQUIRED = "webhook_events_required"
+    WEBHOOK_EVENT_UNKNOWN = "webhook_event_unknown"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+    WEBHOOK_DELIVERY_IN_FLIGHT = "webhook_delivery_in_flight"
+    WEBHOOK_NOTHING_TO_REPLAY = "webhook_nothing_to_replay"
+    WEBHOOK_DESCRIPTION_INVALID = "webhook_description_invalid"

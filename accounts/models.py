@@ -362,3 +362,6 @@ class AuditEntry(TenantModel):
 
     def __str__(self):
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+from .webhook_models import *  # noqa: E402, F403  (webhooks: accounts/webhook_models.py)

@@ -11,8 +11,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Firm, User
-from accounts.services import audit
+from accounts.models import Firm, User, WebhookEventType
+from accounts.services import audit, emit_event
 from assessments.models import Campaign, CampaignStatus
 from pmo_platform.tasks import TRANSIENT_ERRORS, enqueue
 from pmo_platform.tenancy import firm_context
@@ -20,6 +20,7 @@ from pmo_platform.tenancy import firm_context
 from .. import selectors
 from ..models import PENDING_STATUSES, Report, ReportStatus, ReportTrigger
 from ..snapshot import snapshot_data
+from ..webhook_payloads import report_ready
 from .benchmarks import benchmarks, contribute, trend
 
 # While a campaign is open, answers arriving within this window share one rebuild.
@@ -149,12 +150,24 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
     Campaign.objects.filter(pk=report.campaign_id, status=CampaignStatus.CLOSED).update(
         status=CampaignStatus.REPORTED
     )
+    _emit_ready(firm=firm, report_id=report.pk, data=data)
     if report.trigger != ReportTrigger.ANSWERS:  # rebuilds while answers arrive stay quiet
         from ..tasks import send_report_notice
 
         for user_id in selectors.notice_recipients(campaign=report.campaign):
             enqueue(send_report_notice, firm_id=firm.pk, report_id=report.pk, user_id=user_id)
     return True
+
+
+def _emit_ready(*, firm: Firm, report_id: int, data: dict) -> None:
+    """`report.ready`, in the build's transaction (one query when no endpoint wants it)."""
+    emit_event(
+        firm=firm,
+        event_type=WebhookEventType.REPORT_READY,
+        payload=lambda: report_ready(
+            report=Report.objects.select_related("campaign").get(pk=report_id), data=data
+        ),
+    )
 
 
 def report_build_or_fail(*, firm: Firm, report_id: int) -> bool:
