@@ -251,11 +251,15 @@ def emit_event(
     return event
 
 
-def _require_enabled(endpoint: WebhookEndpoint) -> None:
+def _require_enabled(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """The endpoint as it is now (locked for the caller's transaction), or an error when it is
+    disabled."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if not endpoint.enabled:
         raise ValidationError(
             _("This endpoint is disabled. Enable it first."), code=Code.WEBHOOK_ENDPOINT_DISABLED
         )
+    return endpoint
 
 
 @transaction.atomic
@@ -263,7 +267,7 @@ def webhook_send_test(
     *, firm: Firm, actor: User | None, endpoint: WebhookEndpoint
 ) -> WebhookDelivery:
     """Send a `webhook.test` event to this one endpoint (whatever events it subscribes to)."""
-    _require_enabled(endpoint)
+    endpoint = _require_enabled(endpoint)
     event = _event(
         firm=firm,
         event_type=WebhookEventType.TEST,
@@ -297,8 +301,7 @@ def webhook_delivery_replay(
 ) -> WebhookDelivery:
     """Send one delivery again, whatever became of it before (a delivered one too): the same
     event, the same `webhook-id`, the payload as it was."""
-    endpoint = WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
-    _require_enabled(endpoint)
+    endpoint = _require_enabled(WebhookEndpoint(pk=delivery.endpoint_id))
     locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
     if locked.claimed_at is not None:
         raise ValidationError(
@@ -321,7 +324,7 @@ def webhook_delivery_replay(
 def webhook_replay_failed(*, firm: Firm, actor: User | None, endpoint: WebhookEndpoint) -> int:
     """Replay every failed or given-up delivery of the endpoint (at most REPLAY_ALL_LIMIT, the
     oldest first, per call). Returns how many."""
-    _require_enabled(endpoint)
+    endpoint = _require_enabled(endpoint)
     ids = selectors.webhook_replayable_ids(firm=firm, endpoint=endpoint, limit=REPLAY_ALL_LIMIT)
     if not ids:
         raise ValidationError(
