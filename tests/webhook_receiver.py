@@ -20,11 +20,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """`statuses`: the answers to the first requests, in order (then `default`). `delay`:
-    seconds to wait before answering. `body`: what each answer carries."""
+    """`statuses`: the answers to the first requests, in order (then `default`). `delays`: the
+    seconds to wait before answering the first requests (then `delay`). `body`: what each
+    answer carries."""
 
     statuses: list[int] = field(default_factory=list)
     default: int = 200
+    delays: list[float] = field(default_factory=list)
     delay: float = 0.0
     body: bytes = b"ok"
     requests: list[Received] = field(default_factory=list)
@@ -43,6 +45,7 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver.lock:
                     status = receiver.statuses.pop(0) if receiver.statuses else receiver.default
+                    delay = receiver.delays.pop(0) if receiver.delays else receiver.delay
                     receiver.requests.append(
                         Received(
                             self.path,
@@ -52,13 +55,16 @@ class Receiver:
                             time.monotonic(),
                         )
                     )
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(receiver.body)))
-                self.end_headers()
-                self.wfile.write(receiver.body)
+                if delay:
+                    time.sleep(delay)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Length", str(len(receiver.body)))
+                    self.end_headers()
+                    self.wfile.write(receiver.body)
+                except OSError:  # the sender gave up (timeout) or died: nobody to answer
+                    pass
 
             def log_message(self, *args):
                 pass
