@@ -30,4 +30,5 @@ class Command(BaseCommand):
                     firm=firm, owner=owner, client=clients[spec["campaign_client"]], spec=spec
                 )
                 accounts_demo.seed_executive(firm=firm, owner=owner, spec=spec, clients=clients)
+                accounts_demo.seed_webhook(firm=firm, owner=owner, spec=spec)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
