@@ -150,6 +150,14 @@ def webhook_deliver(*, firm: Firm, delivery_id: int, attempt: int) -> str:
 
 
 def _record(*, firm, delivery, token, started, response: outbound.Response) -> str:
+    holder = (
+        WebhookDelivery.objects.select_for_update()
+        .filter(pk=delivery.pk)
+        .values_list("claim_token", flat=True)
+        .first()
+    )
+    if holder is None:
+        return "deleted"  # the endpoint was deleted meanwhile, with its deliveries
     WebhookAttempt.objects.create(
         firm=firm,
         delivery=delivery,
@@ -160,10 +168,10 @@ def _record(*, firm, delivery, token, started, response: outbound.Response) -> s
         response_excerpt=response.excerpt,
         error_code=response.error_code,
     )
-    now = timezone.now()
-    mine = WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk, claim_token=token)
-    if not mine.exists():
+    if holder != token:
         return "released"  # the sweep took the claim back (this worker was far too slow)
+    now = timezone.now()
+    mine = WebhookDelivery.objects.filter(pk=delivery.pk, claim_token=token)
     common = {
         "claim_token": "",
         "claimed_at": None,
