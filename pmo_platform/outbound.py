@@ -11,8 +11,9 @@ request:
   answer differently), while the `Host` header and the TLS server name (SNI, certificate check)
   stay the URL's host name;
 - redirects are not followed (a 3xx is just a status);
-- the whole exchange has one deadline: a watchdog shuts the socket down when it passes, so a
-  server that drips bytes cannot hold a worker longer than the timeout.
+- the whole exchange has one deadline (name resolution included): a watchdog shuts the socket
+  down when it passes, so a server that drips bytes cannot hold a worker longer than the
+  timeout.
 
 `allow_private=True` (development and tests: `WEBHOOKS_ALLOW_PRIVATE_TARGETS`) admits loopback and
 private addresses; link-local (cloud metadata), multicast and unspecified addresses stay refused.
@@ -131,18 +132,34 @@ def address_allowed(address, *, allow_private: bool) -> bool:
     return allow_private and (ip.is_loopback or ip.is_private)
 
 
-def resolve(target: Target, *, allow_private: bool) -> str:
+def _lookup(host: str, port: int, timeout: float) -> list[str]:
+    """getaddrinfo in a helper thread, so a slow resolver counts against the deadline."""
+    found: dict = {}
+
+    def run():
+        try:
+            found["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            found["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise Refused(TIMEOUT, "name resolution timed out")
+    if "error" in found:
+        raise Refused(DNS, str(found["error"]))
+    return list(dict.fromkeys(info[4][0] for info in found["infos"]))
+
+
+def resolve(target: Target, *, allow_private: bool, timeout: float = 5.0) -> str:
     """The one address to connect to: the host's first address, after checking that every
     address it resolves to is allowed (a name that also points inside is refused outright)."""
     literal = _ip(target.host)
     if literal is not None:
         addresses = [str(literal)]
     else:
-        try:
-            infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise Refused(DNS, str(exc)) from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        addresses = _lookup(target.host, target.port, timeout)
         if not addresses:
             raise Refused(DNS, "no address")
     for address in addresses:
@@ -204,7 +221,7 @@ def post(
 
     try:
         target = check_url(url, allow_private=allow_private, max_length=max_length)
-        address = resolve(target, allow_private=allow_private)
+        address = resolve(target, allow_private=allow_private, timeout=timeout)
     except Refused as exc:
         return Response(None, "", elapsed(), exc.code, str(exc))
     remaining = max(0.1, timeout - (time.monotonic() - started))

@@ -122,3 +122,44 @@ def test_one_success_per_event_after_two_failures_and_a_killed_worker(
         )
     finally:
         receiver.stop()
+
+
+def test_a_slow_endpoint_does_not_delay_another_endpoint(faults, settings, firm_a):
+    """Each delivery is its own task: with two workers, a receiver that takes 8 s to answer
+    holds one of them while the other endpoint gets its event at once."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    slow = Receiver(delay=8).start()
+    fast = Receiver().start()
+    try:
+        with firm_context(firm_a.firm):
+            for receiver in (slow, fast):  # the slow endpoint's delivery is published first
+                services.webhook_endpoint_create(
+                    firm=firm_a.firm,
+                    actor=firm_a.owner,
+                    url=receiver.url,
+                    events=["campaign.launched"],
+                )
+        faults.worker(None, **WORKER_ENV)
+        faults.worker(None, **WORKER_ENV)
+        with firm_context(firm_a.firm):
+            campaign = new_campaign(firm_a, name="Two endpoints")
+            assessment_services.campaign_launch(
+                firm=firm_a.firm, actor=firm_a.owner, campaign=campaign
+            )
+        launched = time.monotonic()
+        wait_for(lambda: fast.succeeded(), timeout=30, interval=0.02)
+        fast_after = time.monotonic() - launched
+        assert slow.received(), "the slow endpoint's request was sent too"
+        assert fast_after < 5, f"the fast endpoint waited {fast_after:.1f}s"
+
+        def both_delivered():
+            with firm_context(firm_a.firm):
+                return set(WebhookDelivery.objects.values_list("status", flat=True)) == {
+                    "succeeded"
+                }
+
+        wait_for(both_delivered, timeout=30, interval=0.5)
+        print(f"\nfast endpoint served {fast_after:.2f}s after the event; the slow one takes 8 s")
+    finally:
+        slow.stop()
+        fast.stop()
