@@ -245,3 +245,23 @@ def test_a_slow_endpoint_times_out_and_is_retried(hooks, celery_worker, firm_a):
         assert attempt.duration_ms < 2500
     finally:
         slow.stop()
+
+
+def test_operators_see_endpoints_and_deliveries_read_only_without_secrets(client, firm_a, firm_b):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.models import User
+
+    alpha = endpoint_for(firm_a, "https://alpha-hooks.example.com/", events=["report.ready"])
+    endpoint_for(firm_b, "https://beta-hooks.example.com/", events=["report.ready"])
+    with firm_context(firm_a.firm):
+        services.webhook_send_test(firm=firm_a.firm, actor=firm_a.owner, endpoint=alpha)
+    operator = User.objects.create_superuser("ops@pmo.example", "ops-pass-1234")
+    TOTP.activate(operator, generate_totp_secret())
+    client.force_login(operator)
+    page = client.get("/admin/accounts/webhookendpoint/").content.decode()
+    assert "alpha-hooks.example.com" in page and "beta-hooks.example.com" in page
+    detail = client.get(f"/admin/accounts/webhookendpoint/{alpha.pk}/change/")
+    assert detail.status_code == 200 and alpha.secret not in detail.content.decode()
+    assert "alpha-hooks" in client.get("/admin/accounts/webhookdelivery/").content.decode()
+    assert client.post(f"/admin/accounts/webhookendpoint/{alpha.pk}/delete/").status_code == 403
