@@ -542,3 +542,14 @@ def test_list_and_detail_pages_take_a_constant_number_of_queries(
     with django_assert_max_num_queries(len(small_detail.captured_queries)):
         page = client.get(detail)
     assert page.content.count(b"boom") == 26
+
+
+def test_private_targets_outside_development_are_a_deploy_warning(settings):
+    from django.core.checks import run_checks
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    settings.DEVELOPMENT = False
+    found = [m for m in run_checks(include_deployment_checks=True) if m.id == "pmo.W001"]
+    assert len(found) == 1 and "SSRF" in found[0].msg
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    assert "pmo.W001" not in {m.id for m in run_checks(include_deployment_checks=True)}
