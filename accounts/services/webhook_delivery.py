@@ -150,7 +150,14 @@ def webhook_deliver(*, firm: Firm, delivery_id: int, attempt: int) -> str:
 
 
 def _record(*, firm, delivery, token, started, response: outbound.Response) -> str:
-    holder = (
+    # Locks in the order every writer uses: the endpoint, then its delivery.
+    endpoint_exists = (
+        WebhookEndpoint.objects.select_for_update(no_key=True)
+        .filter(pk=delivery.endpoint_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+    holder = endpoint_exists and (
         WebhookDelivery.objects.select_for_update()
         .filter(pk=delivery.pk)
         .values_list("claim_token", flat=True)

@@ -196,6 +196,8 @@ def webhook_endpoint_rotate_secret(
 @transaction.atomic
 def webhook_endpoint_delete(*, firm: Firm, actor: User | None, endpoint: WebhookEndpoint) -> None:
     """Delete an endpoint with its deliveries and their log (events stay for other endpoints)."""
+    # The endpoint's lock first, then its deliveries (the order every writer uses).
+    WebhookEndpoint.objects.select_for_update().filter(pk=endpoint.pk).values_list("id").first()
     audit(firm=firm, actor=actor, action="webhook.deleted", target=endpoint, url=endpoint.url)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
 
@@ -254,7 +256,7 @@ def emit_event(
 def _require_enabled(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """The endpoint as it is now (locked for the caller's transaction), or an error when it is
     disabled."""
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
     if not endpoint.enabled:
         raise ValidationError(
             _("This endpoint is disabled. Enable it first."), code=Code.WEBHOOK_ENDPOINT_DISABLED
