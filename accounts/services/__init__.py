@@ -42,6 +42,7 @@ from .webhooks import (
     webhook_endpoint_delete,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
+    webhook_events_forget,
     webhook_replay_failed,
     webhook_send_test,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "webhook_endpoint_delete",
     "webhook_endpoint_rotate_secret",
     "webhook_endpoint_update",
+    "webhook_events_forget",
     "webhook_publish_due",
     "webhook_replay_failed",
     "webhook_send_test",

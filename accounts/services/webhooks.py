@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -343,3 +344,28 @@ def webhook_replay_failed(*, firm: Firm, actor: User | None, endpoint: WebhookEn
     )
     _publish(firm=firm, deliveries=replayed)
     return len(replayed)
+
+
+PERSONAL_KEYS = ("respondent", "lead")
+
+
+def webhook_events_forget(*, firm: Firm, respondent_ids: list[int]) -> int:
+    """Erase what stored events say about these respondents (a privacy erasure, in its
+    transaction): their identity becomes `{"id", "erased": true}` and their scores go. A later
+    replay sends the erased payload. Returns how many events changed."""
+    if not respondent_ids:
+        return 0
+    matches = Q()
+    for key in PERSONAL_KEYS:
+        matches |= Q(**{f"payload__{key}__id__in": respondent_ids})
+    changed = 0
+    for event in WebhookEvent.objects.filter(firm=firm).filter(matches).select_for_update():
+        payload = dict(event.payload)
+        for key in PERSONAL_KEYS:
+            if isinstance(payload.get(key), dict) and "id" in payload[key]:
+                payload[key] = {"id": payload[key]["id"], "erased": True}
+        payload.pop("scores", None)
+        payload.pop("completed_at", None)
+        WebhookEvent.objects.filter(pk=event.pk).update(payload=payload)
+        changed += 1
+    return changed

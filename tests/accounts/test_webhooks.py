@@ -553,3 +553,19 @@ def test_private_targets_outside_development_are_a_deploy_warning(settings):
     assert len(found) == 1 and "SSRF" in found[0].msg
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
     assert "pmo.W001" not in {m.id for m in run_checks(include_deployment_checks=True)}
+
+
+def test_erasing_a_person_erases_them_from_stored_events(firm_a):
+    endpoint_of(firm_a)
+    _campaign, respondent = submitted(firm_a, anonymous=False, role_level="leadership")
+    (event,) = events_of(firm_a, "response.completed")
+    assert "rita.r@client.example" in event_body(event)
+    with firm_context(firm_a.firm):
+        assessment_services.person_erase(
+            firm=firm_a.firm, actor=firm_a.owner, email="rita.r@client.example"
+        )
+    (event,) = events_of(firm_a, "response.completed")
+    body = event_body(event)  # what a replay would send now
+    for value in ("rita.r@client.example", "Rita Ros", "leadership", '"scores"'):
+        assert value not in body
+    assert event.payload["respondent"] == {"id": respondent.pk, "erased": True}
