@@ -15,6 +15,7 @@ from .models import (
     WebhookDelivery,
     WebhookDeliveryStatus,
     WebhookEndpoint,
+    WebhookEvent,
 )
 
 # Deliveries that may still be sent again (by the schedule, or by a replay).
@@ -108,6 +109,16 @@ def firms_with_due_webhooks(*, now: datetime, stale_after: timedelta) -> list[in
             Q(claimed_at__isnull=True, next_attempt_at__lte=now)
             | Q(claimed_at__lt=now - stale_after)
         )
+        .order_by()
+        .values_list("firm_id", flat=True)
+        .distinct()
+    )
+
+
+def firms_with_old_webhook_events(*, before: datetime) -> list[int]:
+    """Across firms (inside `all_firms()`): the firms with events older than `before`."""
+    return list(
+        WebhookEvent.objects.filter(created_at__lt=before)
         .order_by()
         .values_list("firm_id", flat=True)
         .distinct()

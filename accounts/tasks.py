@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
@@ -92,4 +94,21 @@ def send_webhook_disabled_notice(*, firm, endpoint_id: int, user_id: int) -> boo
     """Tell one owner or admin that an endpoint was disabled; a repeat sends nothing."""
     return services.webhook_disabled_notice_send(
         firm=firm, endpoint_id=endpoint_id, user_id=user_id
+    )
+
+
+@shared_task(base=FirmTask, name="accounts.prune_webhook_log", ignore_result=True)
+def prune_webhook_log(*, firm, before: str) -> int:
+    """Delete one firm's webhook events (and their log) older than `before` (ISO time)."""
+    return services.webhook_log_prune(firm=firm, before=datetime.fromisoformat(before))
+
+
+@shared_task(name="accounts.webhook_log_retention", ignore_result=True, **RETRY_OPTIONS)
+def webhook_log_retention() -> int:
+    """Beat, daily: webhook events and their delivery log are kept WEBHOOK_LOG_RETENTION."""
+    before = timezone.now() - settings.WEBHOOK_LOG_RETENTION
+    with all_firms():
+        firm_ids = selectors_webhooks.firms_with_old_webhook_events(before=before)
+    return enqueue_each(
+        prune_webhook_log, [{"firm_id": f, "before": before.isoformat()} for f in firm_ids]
     )

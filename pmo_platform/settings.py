@@ -258,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.webhook_sweep",
         "schedule": timedelta(seconds=15),
     },
+    # Deletes webhook events and their delivery log older than WEBHOOK_LOG_RETENTION_DAYS.
+    "webhook-log-retention": {
+        "task": "accounts.webhook_log_retention",
+        "schedule": timedelta(days=1),
+    },
 }
 # Outbox rows younger than this are left to the on-commit publisher before a sweep retries them.
 OUTBOX_RETRY_AFTER = timedelta(seconds=int(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "20")))
@@ -382,6 +387,8 @@ WEBHOOK_DISABLE_AFTER = timedelta(
 # After a secret rotation the previous secret signs too (a second signature) for this long.
 WEBHOOK_PREVIOUS_SECRET_GRACE = timedelta(hours=24)
 WEBHOOK_URL_MAX_LENGTH = 1000
+# Webhook events and their delivery log are deleted this long after the event (once settled).
+WEBHOOK_LOG_RETENTION = timedelta(days=int(os.environ.get("WEBHOOK_LOG_RETENTION_DAYS", "90")))
 
 LOGGING = {
     "version": 1,

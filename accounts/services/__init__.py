@@ -33,6 +33,7 @@ from .webhook_delivery import (
     endpoint_disable,
     webhook_deliver,
     webhook_disabled_notice_send,
+    webhook_log_prune,
     webhook_publish_due,
 )
 from .webhooks import (
@@ -78,6 +79,7 @@ __all__ = [
     "webhook_endpoint_rotate_secret",
     "webhook_endpoint_update",
     "webhook_events_forget",
+    "webhook_log_prune",
     "webhook_publish_due",
     "webhook_replay_failed",
     "webhook_send_test",

@@ -365,3 +365,17 @@ def _notice_claim(*, firm: Firm, endpoint_id: int, user_id: int):
     )
     message.message()  # a bad header fails here, and the claim rolls back
     return notice.pk, message
+
+
+@transaction.atomic
+def webhook_log_prune(*, firm: Firm, before: datetime, batch: int = 1000) -> int:
+    """Delete events older than `before` (with their deliveries and attempt log) once nothing
+    about them is still to be sent; at most `batch` per call. Returns how many."""
+    ids = list(
+        WebhookEvent.objects.filter(firm=firm, created_at__lt=before)
+        .exclude(deliveries__status__in=selectors.RETRYABLE)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:batch]
+    )
+    WebhookEvent.objects.filter(pk__in=ids).delete()
+    return len(ids)

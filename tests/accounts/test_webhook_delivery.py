@@ -265,3 +265,35 @@ def test_operators_see_endpoints_and_deliveries_read_only_without_secrets(client
     assert detail.status_code == 200 and alpha.secret not in detail.content.decode()
     assert "alpha-hooks" in client.get("/admin/accounts/webhookdelivery/").content.decode()
     assert client.post(f"/admin/accounts/webhookendpoint/{alpha.pk}/delete/").status_code == 403
+
+
+def test_old_settled_events_and_their_log_are_pruned(
+    hooks, receiver, celery_worker, firm_a, firm_b
+):
+    from accounts.models import WebhookEvent
+    from accounts.tasks import webhook_log_retention
+
+    for world in (firm_a, firm_b):
+        endpoint_for(world, receiver.url, events=["report.ready"])
+        with firm_context(world.firm):
+            for n in range(3):
+                services.emit_event(firm=world.firm, event_type="report.ready", payload={"n": n})
+    wait_for(lambda: len(receiver.succeeded()) == 6, timeout=20)
+    old = timezone.now() - hooks.WEBHOOK_LOG_RETENTION - timedelta(days=1)
+    with firm_context(firm_a.firm):
+        first, second, _third = WebhookEvent.objects.order_by("id")
+        WebhookEvent.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=old)
+        # The first one is settled (delivered); the second still has a delivery to make.
+        WebhookDelivery.objects.filter(event=second).update(status="failed")
+    assert webhook_log_retention() == 1  # firm B has nothing old
+
+    def pruned():
+        with firm_context(firm_a.firm):
+            return not WebhookEvent.objects.filter(pk=first.pk).exists()
+
+    wait_for(pruned, timeout=20)
+    with firm_context(firm_a.firm):
+        assert WebhookEvent.objects.count() == 2
+        assert WebhookDelivery.objects.filter(event=second).exists()
+    with firm_context(firm_b.firm):
+        assert WebhookEvent.objects.count() == 3
