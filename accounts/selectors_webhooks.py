@@ -46,20 +46,22 @@ def webhook_endpoint_get(*, firm: Firm, pk: int) -> WebhookEndpoint | None:
 
 
 def webhook_deliveries(
-    *, firm: Firm, endpoint: WebhookEndpoint, status: str | None = None, limit: int = 50
-) -> list[WebhookDelivery]:
+    *, firm: Firm, endpoint: WebhookEndpoint, status: str | None = None, limit: int | None = 50
+) -> QuerySet[WebhookDelivery]:
     """The endpoint's latest deliveries, newest first, each with its event and its attempts
-    (newest first): two queries whatever the number of rows."""
+    (newest first): two queries whatever the number of rows. `limit=None`: all of them (for a
+    paginating caller such as the API)."""
     qs = WebhookDelivery.objects.filter(firm=firm, endpoint=endpoint)
     if status:
         qs = qs.filter(status=status)
-    return list(
+    qs = (
         qs.select_related("event")
         .prefetch_related(
             Prefetch("attempts", queryset=WebhookAttempt.objects.order_by("-attempted_at", "-id"))
         )
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
+    return qs[:limit] if limit is not None else qs
 
 
 def webhook_delivery_get(

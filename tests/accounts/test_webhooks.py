@@ -569,3 +569,64 @@ def test_erasing_a_person_erases_them_from_stored_events(firm_a):
     for value in ("rita.r@client.example", "Rita Ros", "leadership", '"scores"'):
         assert value not in body
     assert event.payload["respondent"] == {"id": respondent.pk, "erased": True}
+
+
+def test_https_sends_the_host_name_as_sni_and_checks_the_certificate(tmp_path):
+    """A TLS server on 127.0.0.1 with a self-signed certificate for `localhost`: the request to
+    https://localhost:<port>/ connects to the checked address, names `localhost` in the TLS
+    handshake (SNI), and refuses the certificate no public authority signed."""
+    import contextlib
+    import socket
+    import ssl
+    import subprocess
+    import threading
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server_names = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one():
+        conn, _addr = listener.accept()
+        with contextlib.suppress(ssl.SSLError, OSError):  # the client refuses the certificate
+            context.wrap_socket(conn, server_side=True).close()
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    try:
+        response = outbound.post(
+            f"https://localhost:{port}/hooks", b"{}", {}, timeout=3, allow_private=True
+        )
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    if not server_names and response.error_code == outbound.CONNECTION:
+        pytest.skip("localhost resolves to IPv6 first here")
+    assert server_names == ["localhost"]
+    assert response.status is None and response.error_code == outbound.TLS
+    assert "CERTIFICATE_VERIFY_FAILED" in response.error
