@@ -297,3 +297,26 @@ def test_old_settled_events_and_their_log_are_pruned(
         assert WebhookDelivery.objects.filter(event=second).exists()
     with firm_context(firm_b.firm):
         assert WebhookEvent.objects.count() == 3
+
+
+def test_a_retry_due_later_is_published_by_the_sweep_when_due(
+    hooks, receiver, celery_worker, firm_a
+):
+    hooks.WEBHOOK_RETRY_SCHEDULE = [1800, 7200]  # 30 min: no countdown task, the sweep's turn
+    receiver.statuses = [503]
+    endpoint_for(firm_a, receiver.url, events=["campaign.launched"])
+    with firm_context(firm_a.firm):
+        campaign = new_campaign(firm_a, name="Later retry")
+        assessment_services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
+    wait_for(lambda: deliveries(firm_a)[0].status == "failed", timeout=20)
+    (delivery,) = deliveries(firm_a)
+    wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+    assert 1790 < wait <= 1800 and delivery.failures == 1
+    webhook_sweep()  # not due yet: nothing is sent
+    time.sleep(1.5)
+    assert len(receiver.received()) == 1
+    with firm_context(firm_a.firm):  # half an hour later
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    webhook_sweep()
+    wait_for(lambda: deliveries(firm_a)[0].status == "succeeded", timeout=20)
+    assert [r.status for r in receiver.received()] == [503, 200]
