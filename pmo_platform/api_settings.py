@@ -47,6 +47,7 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "accounts.models.Language",
         "CampaignStatusEnum": "assessments.models.CampaignStatus",
         "RespondentStatusEnum": "assessments.api.respondents.STATUS_CHOICES",
+        "WebhookDeliveryStatusEnum": "accounts.models.WebhookDeliveryStatus",
         "ReportStatusEnum": "reports.models.ReportStatus",
     },
     "POSTPROCESSING_HOOKS": [

@@ -3,16 +3,14 @@ because of an object's state, ids named in a body, and the path parameters."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 
 from pmo_platform.access import id_or_none
+from pmo_platform.api.errors import state_conflicts as generic_state_conflicts
 
 from ..error_codes import AssessmentsErrorCode as Code
 
@@ -32,23 +30,9 @@ STATE_CODES = frozenset(
 )
 
 
-class StateConflict(exceptions.APIException):
-    status_code = 409
-    default_code = "conflict"
-
-
-@contextmanager
 def state_conflicts():
-    """Run a service call; its state refusals (a non-field ValidationError with one of
-    STATE_CODES) become a 409 problem with the code. Field errors stay 400s."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        if not hasattr(exc, "error_dict") and exc.error_list:
-            error = exc.error_list[0]
-            if error.code in STATE_CODES:
-                raise StateConflict(" ".join(exc.messages), code=str(error.code)) from None
-        raise
+    """The assessments services' state refusals as 409 problems (pmo_platform.api.errors)."""
+    return generic_state_conflicts(STATE_CODES)
 
 
 def referenced(field: str, value, access_helper, access):

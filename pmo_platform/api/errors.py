@@ -11,6 +11,7 @@ helpers and the middleware's own refusals (401, 429) all come out in this shape.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -147,6 +148,27 @@ def exception_handler(exc, context):
         content_type=CONTENT_TYPE,
     )
     return response
+
+
+class StateConflict(exceptions.APIException):
+    """A service refused because of an object's state, not the request's content."""
+
+    status_code = 409
+    default_code = "conflict"
+
+
+@contextmanager
+def state_conflicts(codes: frozenset):
+    """Run a service call; its state refusals (a non-field ValidationError whose code is in
+    `codes`) become a 409 problem with that code. Field errors stay 400s."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict") and exc.error_list:
+            error = exc.error_list[0]
+            if error.code in codes:
+                raise StateConflict(" ".join(exc.messages), code=str(error.code)) from None
+        raise
 
 
 def is_api_path(path: str) -> bool:
