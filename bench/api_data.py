@@ -2,7 +2,7 @@
 
 Firm "bench-api": a non-anonymous campaign of 1,000 completed responses and one of 100,000,
 their completions interleaved in commit order as in real life. Firm "bench-api-small": one
-campaign of 1,000 (the cross-campaign feed at 1,000). Respondents are written with COPY as the
+campaign of 1,000 (the cross-campaign feed at 1,000). Respondents are written with multi-row INSERTs (COPY is refused under RLS) as the
 owner role inside their firm (`pmo.firm_id` set: RLS and the same-firm keys are checked), in
 transactions of `BATCH` rows, so the `respondent_sync` trigger (assessments migration 0007)
 stamps `sync_xid` and `updated_at` exactly as for rows the product writes. The stored `result`
@@ -127,7 +127,7 @@ def _results(version, count: int) -> list[str]:
 
 
 def _insert(firm, campaigns: dict) -> None:
-    """COPY the respondents as the owner role, inside the firm, BATCH rows per transaction."""
+    """Insert the respondents as the owner role, inside the firm, BATCH rows per transaction."""
     import psycopg
     from django.utils import timezone
 
@@ -142,26 +142,30 @@ def _insert(firm, campaigns: dict) -> None:
     roles = [r.value for r in RoleLevel]
     start = timezone.now() - timedelta(days=20)
     step = timedelta(days=19) / len(order)
-    with psycopg.connect(os.environ["DATABASE_OWNER_URL"]) as conn:
+    with psycopg.connect(os.environ["DATABASE_OWNER_URL"], autocommit=True) as conn:
         for first in range(0, len(order), BATCH):
             with conn.transaction():
                 conn.execute("SELECT set_config('pmo.firm_id', %s, true)", [str(firm.pk)])
-                copy_sql = f"COPY assessments_respondent ({COLUMNS}) FROM STDIN"
-                with conn.cursor().copy(copy_sql) as copy:
-                    for position in range(first, min(first + BATCH, len(order))):
-                        name = order[position]
-                        n = counters[name] = counters[name] + 1
-                        cid = campaigns[name].pk
-                        done = start + step * position
-                        copy.write_row((
-                            firm.pk, cid, f"r{n}@c{cid}.example", f"Respondent {n}",
-                            "sv" if n % 4 == 0 else "en", roles[n % len(roles)],
-                            ("IT", "Finance", "Operations", "Sales")[n % 4], "invited",
-                            hashlib.md5(f"s{cid}:{n}".encode()).hexdigest(),
-                            hashlib.sha256(f"t{cid}:{n}".encode()).hexdigest(),
-                            done - timedelta(days=1), done - timedelta(minutes=9), done, 0,
-                            pool[position % len(pool)], n % 3 == 0,
-                        ))  # fmt: skip
+                rows = []
+                for position in range(first, min(first + BATCH, len(order))):
+                    name = order[position]
+                    n = counters[name] = counters[name] + 1
+                    cid = campaigns[name].pk
+                    done = start + step * position
+                    rows.append((
+                        firm.pk, cid, f"r{n}@c{cid}.example", f"Respondent {n}",
+                        "sv" if n % 4 == 0 else "en", roles[n % len(roles)],
+                        ("IT", "Finance", "Operations", "Sales")[n % 4], "invited",
+                        hashlib.md5(f"s{cid}:{n}".encode()).hexdigest(),
+                        hashlib.sha256(f"t{cid}:{n}".encode()).hexdigest(),
+                        done - timedelta(days=1), done - timedelta(minutes=9), done, 0,
+                        pool[position % len(pool)], n % 3 == 0,
+                    ))  # fmt: skip
+                values = ", ".join([f"({', '.join(['%s'] * len(rows[0]))})"] * len(rows))
+                conn.execute(
+                    f"INSERT INTO assessments_respondent ({COLUMNS}) VALUES {values}",
+                    [value for row in rows for value in row],
+                )
 
 
 def analyze() -> list[tuple]:

@@ -28,6 +28,7 @@ Run: .venv/bin/python bench/api_lists.py     (after bin/setup; `--fresh` regener
 Targets: time per page flat in the number of responses (ratio ~1), same query count.
 """
 
+import json
 import sys
 import time
 import types
@@ -35,6 +36,7 @@ import types
 import api_data  # noqa: I001  (first: points the database settings at the bench database)
 
 RUNS, LIMIT, THROUGHPUT_CALLS = 7, 100, 300
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")  # not counted
 
 FLOOR_SQL = """
 SELECT r.id, r.campaign_id, c.client_id, c.version_id, r.source, r.completed_at, r.updated_at,
@@ -87,7 +89,7 @@ def floor_urlconf():
                     "erased": r[7] is not None,
                     "respondent": {"email": r[9], "name": r[10], "language": r[11]},
                     "segments": {"role_level": r[12], "department": r[13]},
-                    "scores": r[14],
+                    "scores": json.loads(r[14]) if r[14] else None,
                 }
                 for r in rows
             ]  # fmt: skip
@@ -162,9 +164,11 @@ def time_pages(client, url, cursors) -> dict:
             return response
 
         get()  # warm
-        with CaptureQueriesContext(connection) as queries:
+        with CaptureQueriesContext(connection) as captured:
             rows = len(get().json()["results"])
-        out[page] = (best_of(RUNS, get), len(queries), rows)
+        statements = [q["sql"] for q in captured.captured_queries]
+        queries = sum(1 for sql in statements if not sql.startswith(CONTROL))
+        out[page] = (best_of(RUNS, get), queries, rows)
     return out
 
 
