@@ -2,11 +2,12 @@
 
 Firm "bench-api": a non-anonymous campaign of 1,000 completed responses and one of 100,000,
 their completions interleaved in commit order as in real life. Firm "bench-api-small": one
-campaign of 1,000 (the cross-campaign feed at 1,000). Respondents are written with multi-row INSERTs (COPY is refused under RLS) as the
-owner role inside their firm (`pmo.firm_id` set: RLS and the same-firm keys are checked), in
-transactions of `BATCH` rows, so the `respondent_sync` trigger (assessments migration 0007)
-stamps `sync_xid` and `updated_at` exactly as for rows the product writes. The stored `result`
-is what `assessments.scoring.score` gives for random answers, as the survey stores it.
+campaign of 1,000 (the cross-campaign feed at 1,000). Respondents are written with multi-row
+INSERTs (PostgreSQL refuses COPY under RLS) as the owner role inside their firm (`pmo.firm_id`
+set: RLS and the same-firm keys are checked), in transactions of `BATCH` rows, so the
+`respondent_sync` trigger (assessments migration 0007) stamps `sync_xid` and `updated_at`
+exactly as for rows the product writes. The stored `result` is what `assessments.scoring.score`
+gives for random answers, as the survey stores it.
 """
 
 from __future__ import annotations
@@ -156,14 +157,14 @@ def _insert(firm, campaigns: dict) -> None:
                         firm.pk, cid, f"r{n}@c{cid}.example", f"Respondent {n}",
                         "sv" if n % 4 == 0 else "en", roles[n % len(roles)],
                         ("IT", "Finance", "Operations", "Sales")[n % 4], "invited",
-                        hashlib.md5(f"s{cid}:{n}".encode()).hexdigest(),
+                        hashlib.sha256(f"s{cid}:{n}".encode()).hexdigest()[:32],
                         hashlib.sha256(f"t{cid}:{n}".encode()).hexdigest(),
                         done - timedelta(days=1), done - timedelta(minutes=9), done, 0,
                         pool[position % len(pool)], n % 3 == 0,
                     ))  # fmt: skip
                 values = ", ".join([f"({', '.join(['%s'] * len(rows[0]))})"] * len(rows))
-                conn.execute(
-                    f"INSERT INTO assessments_respondent ({COLUMNS}) VALUES {values}",
+                conn.execute(  # only placeholders are formatted in
+                    f"INSERT INTO assessments_respondent ({COLUMNS}) VALUES {values}",  # noqa: S608
                     [value for row in rows for value in row],
                 )
 

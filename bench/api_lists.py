@@ -33,7 +33,7 @@ import sys
 import time
 import types
 
-import api_data  # noqa: I001  (first: points the database settings at the bench database)
+import api_data  # first: points the database settings at the bench database
 
 RUNS, LIMIT, THROUGHPUT_CALLS = 7, 100, 300
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")  # not counted
@@ -210,7 +210,7 @@ def main():
             assert served == api_data.SIZES[name], f"only {served} rows settled in {name}"
 
     big_firm, big = data["bench-api"]
-    small_firm, small = data["bench-api-small"]
+    small_firm, _small = data["bench-api-small"]
     cases = [  # (label, size, client, url, firm, campaign for the keys or None)
         ("campaign feed", "1k", "bench-api", big["small"], big_firm, big["small"]),
         ("campaign feed", "100k", "bench-api", big["large"], big_firm, big["large"]),
@@ -243,7 +243,7 @@ def main():
     print()
     print(f"time per page, limit={LIMIT}, best of {RUNS} (Django test Client, in process)")
     print(f"{'feed':15} {'rows':>7} {'page':>7} {'ms':>8} {'queries':>8} {'rows':>5}")
-    for (label, size), (count, pages) in results.items():
+    for (label, _size), (count, pages) in results.items():
         for page, (seconds, queries, rows) in pages.items():
             print(f"{label:15} {count:>7} {page:>7} {seconds * 1000:8.2f} {queries:>8} {rows:>5}")
     for label, small_size, large_size in (
