@@ -305,6 +305,9 @@ class Respondent(TenantModel):
             models.Index("firm", Lower("email"), name="respondent_firm_email"),
             # The API's responses and leads feeds, in change order.
             models.Index(fields=["firm", "sync_xid", "id"], name="respondent_sync"),
+            # One campaign's feed: a page is an index range wherever it starts, however many
+            # rows the campaign and the firm's other campaigns have (bench/api_lists.py).
+            models.Index(fields=["campaign", "sync_xid", "id"], name="respondent_campaign_sync"),
         ]
 
     def __str__(self):

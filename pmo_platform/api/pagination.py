@@ -14,7 +14,8 @@ import binascii
 import json
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import F, Field, Func, Lookup, Q, Value
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
@@ -59,10 +60,24 @@ def _decode(cursor: str, fields: list, model) -> list:
     return decoded
 
 
-def _after(fields: list, values: list) -> Q:
-    """Rows strictly after `values` in the order of `fields` (a row-value comparison)."""
-    condition = Q()
+def _row(*expressions) -> Func:
+    return Func(*expressions, function="", output_field=Field())  # SQL `(a, b, ...)`
+
+
+def _after(fields: list, values: list) -> Q | Lookup:
+    """Rows strictly after `values` in the order of `fields`.
+
+    When every field sorts the same way this is one row-value comparison, `(a, b) > (x, y)`,
+    which PostgreSQL turns into an index range over an index on those columns: a page deep in
+    the list costs what the first one does. (The equivalent `a > x OR (a = x AND b > y)` is
+    not an index condition: PostgreSQL would scan every row before the cursor, and the time per
+    page would grow with the position.) Mixed directions fall back to that OR form."""
     names = [name.lstrip("-") for name in fields]
+    descending = {name.startswith("-") for name in fields}
+    if len(fields) > 1 and len(descending) == 1:
+        lookup = LessThan if descending == {True} else GreaterThan
+        return lookup(_row(*(F(n) for n in names)), _row(*(Value(v) for v in values)))
+    condition = Q()
     for index, field in enumerate(fields):
         equal = {names[i]: values[i] for i in range(index)}
         op = "lt" if field.startswith("-") else "gt"
