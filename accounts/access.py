@@ -9,8 +9,17 @@ from django.http import Http404
 
 from pmo_platform.access import found_or_404, parse_id
 
-from . import selectors
-from .models import ApiKey, Branding, ClientExecutive, ClientOrganisation, Invitation, Membership
+from . import selectors, selectors_webhooks
+from .models import (
+    ApiKey,
+    Branding,
+    ClientExecutive,
+    ClientOrganisation,
+    Invitation,
+    Membership,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from .selectors import FirmAccess
 
 
@@ -60,6 +69,26 @@ def access_member(access: FirmAccess, member_id) -> Membership:
     if not access.can_manage_firm:
         raise Http404
     return found_or_404(selectors.member_get(firm=access.firm, pk=parse_id(member_id)))
+
+
+def access_webhook_endpoint(access: FirmAccess, endpoint_id) -> WebhookEndpoint:
+    """A webhook endpoint of the firm, for its owners and admins."""
+    if not access.can_manage_firm:
+        raise Http404
+    return found_or_404(
+        selectors_webhooks.webhook_endpoint_get(firm=access.firm, pk=parse_id(endpoint_id))
+    )
+
+
+def access_webhook_delivery(
+    access: FirmAccess, endpoint: WebhookEndpoint, delivery_id
+) -> WebhookDelivery:
+    """One delivery of `endpoint` (already accessed)."""
+    return found_or_404(
+        selectors_webhooks.webhook_delivery_get(
+            firm=access.firm, endpoint=endpoint, pk=parse_id(delivery_id)
+        )
+    )
 
 
 def access_logo(firm, digest: str) -> Branding:

@@ -13,6 +13,8 @@ from .models import (
     Invitation,
     Membership,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 
@@ -115,3 +117,40 @@ class AuditEntryAdmin(TenantAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyTenantAdmin(TenantAdmin):
+    """Operators look; the firm's owners and admins change webhooks on their pages."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyTenantAdmin):
+    # The signing secret is never shown (it is not an editable field).
+    list_display = ["url", "firm_name", "enabled", "disabled_reason", "failing_since"]
+    list_filter = ["enabled", "disabled_reason"]
+    search_fields = ["url", "firm__name"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyTenantAdmin):
+    list_display = [
+        "created_at",
+        "firm_name",
+        "endpoint",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error_code",
+    ]
+    list_select_related = ["firm", "endpoint"]
+    list_filter = ["status"]

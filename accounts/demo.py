@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from . import services
 from .models import (
+    SUBSCRIBABLE_EVENTS,
     Branding,
     ClientExecutive,
     ClientOrganisation,
@@ -18,6 +19,7 @@ from .models import (
     Membership,
     Role,
     User,
+    WebhookEndpoint,
 )
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -186,3 +188,21 @@ def seed_api_key(*, firm: Firm, owner: User) -> str:
         )
         ApiKey.objects.filter(pk=key.pk).update(prefix=prefix, secret_hash=hash_secret(secret))
     return secret
+
+
+DEMO_WEBHOOK_URL = "https://webhooks.example.com/pmo"
+
+
+def seed_webhook(*, firm: Firm, owner: User, spec: dict) -> None:
+    """One webhook endpoint for the first demo firm, disabled: example.com receives nothing.
+    Point it at your own receiver and enable it on the Webhooks page (docs/api.md)."""
+    if spec is not FIRMS[0] or WebhookEndpoint.objects.exists():
+        return
+    services.webhook_endpoint_create(
+        firm=firm,
+        actor=owner,
+        url=DEMO_WEBHOOK_URL,
+        description="Demo endpoint (disabled): point it at your receiver, then enable it",
+        events=list(SUBSCRIBABLE_EVENTS),
+        enabled=False,
+    )

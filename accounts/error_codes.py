@@ -35,3 +35,12 @@ class AccountsErrorCode(StrEnum):
     API_KEY_NAME_REQUIRED = "api_key_name_required"
     INVALID_SCOPE = "invalid_scope"
     EXPIRY_IN_PAST = "expiry_in_past"
+    # Webhooks
+    WEBHOOK_URL_INVALID = "webhook_url_invalid"
+    WEBHOOK_URL_NOT_ALLOWED = "webhook_url_not_allowed"
+    WEBHOOK_EVENTS_REQUIRED = "webhook_events_required"
+    WEBHOOK_EVENT_UNKNOWN = "webhook_event_unknown"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+    WEBHOOK_DELIVERY_IN_FLIGHT = "webhook_delivery_in_flight"
+    WEBHOOK_NOTHING_TO_REPLAY = "webhook_nothing_to_replay"
+    WEBHOOK_DESCRIPTION_INVALID = "webhook_description_invalid"

@@ -22,7 +22,15 @@ from pmo_platform.text import has_control_characters
 from . import services
 from .api.scopes import scope_choices
 from .error_codes import AccountsErrorCode
-from .models import Industry, InvitationRole, Language, Role, SizeBand
+from .models import (
+    SUBSCRIBABLE_EVENTS,
+    Industry,
+    InvitationRole,
+    Language,
+    Role,
+    SizeBand,
+    WebhookEventType,
+)
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 LOGO_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -273,3 +281,25 @@ class ApiKeyForm(forms.Form):
         help_text=_("Optional. Leave empty for a key that does not expire."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+
+
+class WebhookEndpointForm(forms.Form):
+    """A webhook endpoint's settings; the URL rules (https, no private address) are the
+    service's (`services.webhooks.validate_endpoint_url`)."""
+
+    url = TextField(
+        label=_("Endpoint URL"),
+        max_length=settings.WEBHOOK_URL_MAX_LENGTH,
+        help_text=_("An https:// address that accepts POST requests with a JSON body."),
+    )
+    description = TextField(label=_("Description"), max_length=200, required=False)
+    events = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=[
+            (value, label)
+            for value, label in WebhookEventType.choices
+            if value in SUBSCRIBABLE_EVENTS
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)

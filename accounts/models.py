@@ -394,3 +394,4 @@ class AccountEmail(models.Model):
 
 
 from .api_models import *  # noqa: E402, F403  (API keys and idempotency records)
+from .webhook_models import *  # noqa: E402, F403  (webhooks: accounts/webhook_models.py)

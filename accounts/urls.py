@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_keys, clients, public, settings, team
+from .views import api_keys, clients, public, settings, team, webhooks
 
 app_name = "accounts"
 
@@ -37,6 +37,31 @@ urlpatterns = [
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
     path("settings/api-keys/<str:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
     path("audit/", settings.audit_trail, name="audit"),
+    path("settings/webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("settings/webhooks/new/", webhooks.webhook_create, name="webhook_create"),
+    path("settings/webhooks/<int:endpoint_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path("settings/webhooks/<int:endpoint_id>/edit/", webhooks.webhook_edit, name="webhook_edit"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/rotate-secret/",
+        webhooks.webhook_rotate,
+        name="webhook_rotate",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/delete/",
+        webhooks.webhook_delete,
+        name="webhook_delete",
+    ),
+    path("settings/webhooks/<int:endpoint_id>/test/", webhooks.webhook_test, name="webhook_test"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/replay-failed/",
+        webhooks.webhook_replay_failed,
+        name="webhook_replay_failed",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/replay/",
+        webhooks.webhook_replay,
+        name="webhook_replay",
+    ),
     path("logo/<str:digest>/", public.logo, name="logo"),
     path("join/<str:token>/", public.invitation_open, name="invitation"),
 ]

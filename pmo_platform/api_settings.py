@@ -47,6 +47,7 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "accounts.models.Language",
         "CampaignStatusEnum": "assessments.models.CampaignStatus",
         "RespondentStatusEnum": "assessments.api.respondents.STATUS_CHOICES",
+        "ReportStatusEnum": "reports.models.ReportStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -3,7 +3,7 @@ start (`wsgi.py`): it refuses to serve with a public development key outside dev
 an email provider whose webhook would accept anyone's events."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 
 from .webhooks import email_provider, webhook_secret_configured
@@ -68,6 +68,21 @@ def trusted_proxies_check(app_configs, **kwargs):
                 f"TRUSTED_PROXIES is not a list of networks: {exc}",
                 hint="Use comma-separated addresses or CIDRs, e.g. 10.0.0.0/8,127.0.0.1.",
                 id="pmo.E003",
+            )
+        ]
+    return []
+
+
+@register(deploy=True)
+def webhook_private_targets_check(app_configs, **kwargs):
+    """Outgoing webhooks may reach the platform's own network only in development and tests."""
+    if settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS and not settings.DEVELOPMENT:
+        return [
+            Warning(
+                "WEBHOOKS_ALLOW_PRIVATE_TARGETS is on: webhook endpoints can reach loopback and "
+                "private addresses (SSRF).",
+                hint="Unset it in every deployment; it is for development and tests.",
+                id="pmo.W001",
             )
         ]
     return []

@@ -273,6 +273,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.invitation_sweep",
         "schedule": timedelta(seconds=30),
     },
+    # Publishes webhook deliveries that are due (retries) and those a dead worker left claimed.
+    "webhook-sweep": {
+        "task": "accounts.webhook_sweep",
+        "schedule": timedelta(seconds=15),
+    },
+    # Deletes webhook events and their delivery log older than WEBHOOK_LOG_RETENTION_DAYS.
+    "webhook-log-retention": {
+        "task": "accounts.webhook_log_retention",
+        "schedule": timedelta(days=1),
+    },
 }
 # Outbox rows younger than this are left to the on-commit publisher before a sweep retries them.
 OUTBOX_RETRY_AFTER = timedelta(seconds=int(os.environ.get("OUTBOX_RETRY_AFTER_SECONDS", "20")))
@@ -383,6 +393,31 @@ RATELIMIT_IP_META_KEY = "pmo_platform.client_ip.client_ip"
 # A benchmark is shown only when at least this many organisations contribute to it.
 BENCHMARK_MIN_ORGANISATIONS = int(os.environ.get("BENCHMARK_MIN_ORGANISATIONS", "5"))
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
+
+# --- Outgoing webhooks (docs/api.md, "Webhooks") ------------------------------------------------
+# Whether endpoints may be plain http:// and resolve to loopback or private addresses. Off in
+# production (SSRF guard); bin/run turns it on for development, tests turn it on per test.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+# Seconds to wait after the 1st, 2nd, ... failed attempt; after the last one the delivery gives up.
+WEBHOOK_RETRY_SCHEDULE = [
+    int(value) for value in env_list("WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,86400")
+]
+# The whole request (connect, send, headers, body) must finish within this many seconds.
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# A claimed delivery with no outcome this long after its claim lost its worker: the sweep (every
+# 15 s) publishes it again. Longer than any live attempt (the timeout above).
+WEBHOOK_CLAIM_STALE_AFTER = timedelta(
+    seconds=int(os.environ.get("WEBHOOK_CLAIM_STALE_AFTER_SECONDS", "40"))
+)
+# An endpoint whose deliveries all failed for this long is disabled and the admins are emailed.
+WEBHOOK_DISABLE_AFTER = timedelta(
+    seconds=int(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(5 * 24 * 3600)))
+)
+# After a secret rotation the previous secret signs too (a second signature) for this long.
+WEBHOOK_PREVIOUS_SECRET_GRACE = timedelta(hours=24)
+WEBHOOK_URL_MAX_LENGTH = 1000
+# Webhook events and their delivery log are deleted this long after the event (once settled).
+WEBHOOK_LOG_RETENTION = timedelta(days=int(os.environ.get("WEBHOOK_LOG_RETENTION_DAYS", "90")))
 
 LOGGING = {
     "version": 1,

@@ -35,6 +35,24 @@ from .invitations import (
     user_create_for_invitation,
 )
 from .team import member_remove, member_update_role
+from .webhook_delivery import (
+    endpoint_disable,
+    webhook_deliver,
+    webhook_disabled_notice_send,
+    webhook_log_prune,
+    webhook_publish_due,
+)
+from .webhooks import (
+    emit_event,
+    webhook_delivery_replay,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+    webhook_events_forget,
+    webhook_replay_failed,
+    webhook_send_test,
+)
 
 __all__ = [
     "CLIENT_FIELDS",
@@ -49,6 +67,8 @@ __all__ = [
     "client_create",
     "client_set_archived",
     "client_update",
+    "emit_event",
+    "endpoint_disable",
     "executive_revoke",
     "firm_set_two_factor_required",
     "firm_signup",
@@ -61,4 +81,16 @@ __all__ = [
     "member_update_role",
     "user_create_for_invitation",
     "user_set_language",
+    "webhook_deliver",
+    "webhook_delivery_replay",
+    "webhook_disabled_notice_send",
+    "webhook_endpoint_create",
+    "webhook_endpoint_delete",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
+    "webhook_events_forget",
+    "webhook_log_prune",
+    "webhook_publish_due",
+    "webhook_replay_failed",
+    "webhook_send_test",
 ]

@@ -124,6 +124,19 @@ def campaign_stats(*, campaign: Campaign) -> dict:
     return totals
 
 
+def campaign_response_counts(*, campaign: Campaign) -> dict:
+    """The campaign's counts for webhook payloads, in one query: invited respondents, those of
+    them who completed, completed open-link responses, and the response rate in percent."""
+    totals = Respondent.objects.filter(campaign=campaign).aggregate(
+        invited=Count("id", filter=Q(source=Source.INVITED)),
+        completed=Count("id", filter=Q(source=Source.INVITED, completed_at__isnull=False)),
+        open_link_completed=Count(
+            "id", filter=Q(source=Source.OPEN_LINK, completed_at__isnull=False)
+        ),
+    )
+    return totals | {"response_rate": _rate(totals["completed"], totals["invited"])}
+
+
 def _rate(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
 

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import ClientOrganisation, Firm, User
-from accounts.services import audit
+from accounts.models import ClientOrganisation, Firm, User, WebhookEventType
+from accounts.services import audit, emit_event
 
-from .. import selectors
+from .. import selectors, webhook_payloads
 from ..error_codes import AssessmentsErrorCode as Code
 from ..models import Campaign, CampaignStatus, EmailKind, InstrumentVersion
 from ..signals import campaign_closed
@@ -165,6 +165,9 @@ def campaign_launch(*, firm: Firm, actor: User | None, campaign: Campaign) -> Ca
     campaign.save(update_fields=["status", "opened_at", "launch_lapsed_at"])
     audit(firm=firm, actor=actor, action="campaign.opened", target=campaign)
     enqueue_campaign_emails(firm=firm, campaign=campaign, kind=EmailKind.INVITATION)
+    _emit_campaign_event(
+        firm=firm, campaign=campaign, event_type=WebhookEventType.CAMPAIGN_LAUNCHED
+    )
     return campaign
 
 
@@ -203,8 +206,19 @@ def campaign_close(*, firm: Firm, actor: User | None, campaign: Campaign) -> Cam
         )
     campaign.refresh_from_db()
     audit(firm=firm, actor=actor, action="campaign.closed", target=campaign)
+    _emit_campaign_event(firm=firm, campaign=campaign, event_type=WebhookEventType.CAMPAIGN_CLOSED)
     campaign_closed.send(sender=Campaign, firm=firm, campaign=campaign)
     return campaign
+
+
+def _emit_campaign_event(*, firm: Firm, campaign: Campaign, event_type: str) -> None:
+    emit_event(
+        firm=firm,
+        event_type=event_type,
+        payload=lambda: webhook_payloads.campaign_changed(
+            campaign=campaign, counts=selectors.campaign_response_counts(campaign=campaign)
+        ),
+    )
 
 
 @transaction.atomic

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.emails import build_branded_email
-from accounts.models import Firm
+from accounts.models import Firm, WebhookEventType
 from accounts.selectors import branding_for_firm
+from accounts.services import emit_event
 from pmo_platform.tasks import enqueue
 
-from .. import selectors
+from .. import selectors, webhook_payloads
 from ..links import survey_url
 from ..models import Campaign, EmailKind, EmailLog, Respondent, localized
 from ..selectors import FOLLOWUP_DAYS
@@ -251,13 +252,23 @@ def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog)
 
 
 @transaction.atomic
+@transaction.atomic
 def respondent_bounced(*, firm: Firm, respondent_id: int, recipient: str) -> None:
-    """Mark a bounce, only when the event is about that respondent's own address."""
+    """Mark a bounce, only when the event is about that respondent's own address; the first
+    bounce of the respondent emits `invitation.bounced`."""
     if not recipient:
         return
-    Respondent.objects.filter(
+    marked = Respondent.objects.filter(
         pk=respondent_id, email__iexact=recipient.strip(), bounced_at__isnull=True
     ).update(bounced_at=timezone.now())
+    if marked:
+        emit_event(
+            firm=firm,
+            event_type=WebhookEventType.INVITATION_BOUNCED,
+            payload=lambda: webhook_payloads.invitation_bounced(
+                respondent=Respondent.objects.select_related("campaign").get(pk=respondent_id)
+            ),
+        )
 
 
 # --- The outbox ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Firm, User
-from accounts.services import audit
+from accounts.services import audit, webhook_events_forget
 
 from .. import selectors
 from ..error_codes import AssessmentsErrorCode as Code
@@ -47,8 +47,9 @@ def _nothing_to_erase() -> ValidationError:
     )
 
 
-def _erase(*, ids: list[int]) -> dict:
-    """Erase the identities of these (locked) respondent rows; the counts, for the audit."""
+def _erase(*, firm: Firm, ids: list[int]) -> dict:
+    """Erase the identities of these (locked) respondent rows, and what stored webhook events
+    say about them; the counts, for the audit."""
     rows = Respondent.objects.filter(pk__in=ids)
     # What a report of a final campaign counts: every invited row (the response rate) and every
     # completed one (the scores). Answers of an unfinished survey count nowhere.
@@ -85,6 +86,7 @@ def _erase(*, ids: list[int]) -> dict:
         followup_opt_in=False,
         erased_at=timezone.now(),
     )
+    webhook_events_forget(firm=firm, respondent_ids=ids)
     return counts
 
 
@@ -98,7 +100,7 @@ def person_erase(*, firm: Firm, actor: User, email: str) -> dict:
     )
     if not ids:
         raise _nothing_to_erase()
-    counts = _erase(ids=ids)
+    counts = _erase(firm=firm, ids=ids)
     audit(firm=firm, actor=actor, action="privacy.person_erased", **counts)
     return counts
 
@@ -113,7 +115,7 @@ def respondent_erase(*, firm: Firm, respondent: Respondent) -> dict:
     )
     if not locked:
         raise _nothing_to_erase()
-    counts = _erase(ids=locked)
+    counts = _erase(firm=firm, ids=locked)
     audit(
         firm=firm,
         actor=None,
@@ -183,7 +185,7 @@ def campaign_identities_erase(*, firm: Firm, campaign_id: int) -> dict | None:
         .filter(campaign=campaign, erased_at__isnull=True)
         .values_list("id", flat=True)
     )
-    counts = _erase(ids=ids) if ids else {"respondents": 0}
+    counts = _erase(firm=firm, ids=ids) if ids else {"respondents": 0}
     audit(
         firm=firm,
         actor=None,

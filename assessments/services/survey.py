@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Firm, Language
-from accounts.services import audit
+from accounts.models import Firm, Language, WebhookEventType
+from accounts.services import audit, emit_event
 from pmo_platform.text import check_single_line
 
-from .. import selectors
+from .. import selectors, webhook_payloads
 from ..error_codes import AssessmentsErrorCode as Code
 from ..links import respondent_token
 from ..models import Answer, Campaign, EmailKind, InstrumentVersion, Respondent, Source
@@ -124,6 +124,15 @@ def respondent_submit(*, firm: Firm, respondent: Respondent, followup_opt_in: bo
     respondent.refresh_from_db()
     if respondent.email:
         _enqueue_result_email(firm=firm, respondent=respondent)
+    emit_event(
+        firm=firm,
+        event_type=WebhookEventType.RESPONSE_COMPLETED,
+        payload=lambda: webhook_payloads.response_completed(
+            campaign=campaign,
+            respondent=respondent,
+            counts=selectors.campaign_response_counts(campaign=campaign),
+        ),
+    )
     response_completed.send(sender=Campaign, firm=firm, campaign=campaign)
     return result
 
@@ -234,6 +243,11 @@ def lead_capture(
         campaign_id=respondent.campaign_id,
     )
     _enqueue_result_email(firm=firm, respondent=respondent)
+    emit_event(
+        firm=firm,
+        event_type=WebhookEventType.LEAD_CREATED,
+        payload=lambda: webhook_payloads.lead_created(respondent=respondent),
+    )
 
 
 @transaction.atomic

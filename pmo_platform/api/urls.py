@@ -1,7 +1,7 @@
 """The schema and its two readers, served from local assets (drf-spectacular-sidecar)."""
 
-from csp.constants import UNSAFE_INLINE
-from csp.decorators import csp_update
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.urls import path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -9,8 +9,16 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-# Swagger UI and Redoc style their widgets with inline styles; scripts stay same-origin only.
-_inline_styles = csp_update({"style-src": [UNSAFE_INLINE], "style-src-attr": [UNSAFE_INLINE]})
+# Swagger UI and Redoc style their widgets with inline styles (on these two pages only); scripts,
+# images and fonts stay same-origin. Redoc's "API docs by Redocly" image names a CDN: the policy
+# blocks it, so nothing is fetched from elsewhere.
+
+
+def _inline_styles(view, **extra):
+    # No nonce in style-src here: with one, browsers ignore 'unsafe-inline'.
+    directives = {"style-src": [SELF, UNSAFE_INLINE], "style-src-attr": [UNSAFE_INLINE], **extra}
+    return csp_replace(directives)(view)
+
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -21,7 +29,10 @@ urlpatterns = [
     ),
     path(
         "redoc/",
-        _inline_styles(SpectacularRedocView.as_view(url_name="api_schema")),
+        # Redoc's search runs in a worker it builds from its own bundle (a blob: URL).
+        _inline_styles(
+            SpectacularRedocView.as_view(url_name="api_schema"), **{"worker-src": [SELF, "blob:"]}
+        ),
         name="api_redoc",
     ),
 ]

@@ -11,8 +11,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Firm, User
-from accounts.services import audit
+from accounts.models import Firm, User, WebhookEventType
+from accounts.services import audit, emit_event
 from assessments import services as campaign_services
 from assessments.models import Campaign
 from pmo_platform.locks import lock_for_update
@@ -22,6 +22,7 @@ from pmo_platform.tenancy import firm_context
 from .. import selectors
 from ..models import PENDING_STATUSES, Report, ReportStatus, ReportTrigger
 from ..snapshot import snapshot_data
+from ..webhook_payloads import report_ready
 from .benchmarks import benchmarks, contribute, trend
 from .notices import notices_queue
 
@@ -156,11 +157,23 @@ def report_build(*, firm: Firm, report_id: int) -> bool:
     campaign_services.campaign_mark_reported(
         firm=firm, campaign_id=report.campaign_id, report_id=report.pk
     )
+    _emit_ready(firm=firm, report_id=report.pk, data=data)
     if report.trigger != ReportTrigger.ANSWERS:  # rebuilds while answers arrive stay quiet
         # The notices' rows commit with the ready report, so a lost send task is resumed by
         # the notice sweep, not by Redis an hour later.
         notices_queue(firm=firm, report=report)
     return True
+
+
+def _emit_ready(*, firm: Firm, report_id: int, data: dict) -> None:
+    """`report.ready`, in the build's transaction (one query when no endpoint wants it)."""
+    emit_event(
+        firm=firm,
+        event_type=WebhookEventType.REPORT_READY,
+        payload=lambda: report_ready(
+            report=Report.objects.select_related("campaign").get(pk=report_id), data=data
+        ),
+    )
 
 
 def report_build_or_fail(*, firm: Firm, report_id: int) -> bool:

@@ -258,7 +258,8 @@ def test_invisible_characters_in_csv_names_are_refused(firm_a, char):
                 campaign=campaign,
                 rows=[person("bad@x.example", f"Ev{char}il")],
             )
-        assert exc.value.code == Code.INVISIBLE_CHARACTERS
+        # The bulk add names every bad row's field (`rows.<index>.<field>`) with its code.
+        assert [e.code for e in exc.value.error_dict["rows.0.name"]] == [Code.INVISIBLE_CHARACTERS]
 
 
 # --- 10. One owner per rule ---------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from accounts.models import ClientExecutive, Firm, User
+from accounts.models import ClientExecutive, Firm, User, WebhookEndpoint
 from assessments.models import Campaign, Respondent
 from pmo_platform.tenancy import firm_context
 from reports.models import Report, ReportStatus
@@ -18,6 +18,7 @@ def _counts():
                 Respondent.objects.filter(completed_at__isnull=False).count(),
                 Report.objects.filter(status=ReportStatus.READY).count(),
                 ClientExecutive.objects.count(),
+                list(WebhookEndpoint.objects.values_list("url", "enabled")),
             )
     return counts
 
@@ -28,11 +29,14 @@ def test_seed_demo_builds_every_apps_part_and_is_idempotent():
     first = _counts()
     assert set(first) == {"users", "fjallvag", "northwind"}
     for slug in ("fjallvag", "northwind"):
-        campaigns, completed, ready_reports, executives = first[slug]
+        campaigns, completed, ready_reports, executives, _webhooks = first[slug]
         # An open campaign, a non-anonymous pulse, two earlier rounds for the main client and
         # six peers, all reported.
         assert campaigns == 10 and ready_reports == 8 and executives == 1
         assert completed > 0
+    # The demo firm has one webhook endpoint, disabled (example.com receives nothing).
+    assert first["northwind"][4] == [("https://webhooks.example.com/pmo", False)]
+    assert first["fjallvag"][4] == []
     call_command("seed_demo", verbosity=0)
     assert _counts() == first
 

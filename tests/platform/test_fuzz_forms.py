@@ -33,6 +33,10 @@ from accounts.models import (
     Invitation,
     Membership,
     User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from assessments import services
 from assessments.models import (
@@ -167,6 +171,18 @@ def _valid_forms(world, ids, items):
         "assessments:survey_language": {"language": "sv"},
         "assessments:survey_result": {"email": "l@x.example", "name": "L", "consent": "on"},
         "reports:settings": {"min_group_size": "5"},
+        "accounts:webhook_create": {
+            "url": "https://hooks.example.com/pmo",
+            "description": "CRM",
+            "events": ["response.completed", "report.ready"],
+            "enabled": "on",
+        },
+        "accounts:webhook_edit": {
+            "url": "https://hooks.example.com/pmo2",
+            "description": "BI",
+            "events": ["campaign.closed"],
+            "enabled": "on",
+        },
         "account_signup": {
             "name": "S",
             "firm_name": "Fuzz Firm",
@@ -229,6 +245,18 @@ def world(firm_a):
             "accounts:invitation": invitation_token,
             "assessments:open_link": campaign.open_link_token,
         }
+        endpoint, spare = (
+            account_services.webhook_endpoint_create(
+                firm=firm_a.firm, actor=firm_a.owner, url=url, events=["report.ready"]
+            )
+            for url in ("https://hooks.example.com/a", "https://hooks.example.com/b")
+        )
+        delivery = account_services.webhook_send_test(
+            firm=firm_a.firm, actor=firm_a.owner, endpoint=endpoint
+        )
+        ids |= {"endpoint_id": endpoint.pk, "delivery_id": delivery.pk}
+        # Deleting takes an endpoint of its own, so the other actions keep theirs.
+        ids["accounts:webhook_delete"] = {"endpoint_id": spare.pk}
         respondent_token = services.respondent_token(respondent)
         forms = _valid_forms(firm_a, ids, items)
     return firm_a, ids, tokens, respondent_token, forms
@@ -254,6 +282,10 @@ SNAPSHOT_MODELS = [
     (OutboxTask, ()),
     (AuditEntry, ()),
     (ApiKey, ("last_used_at",)),
+    (WebhookEndpoint, ()),
+    (WebhookEvent, ()),
+    (WebhookDelivery, ()),
+    (WebhookAttempt, ()),
 ]
 
 
@@ -293,6 +325,8 @@ SHOW_ONLY = {
     "accounts:team",
     "accounts:audit",
     "accounts:logo",
+    "accounts:webhook_list",
+    "accounts:webhook_detail",
     "assessments:campaign_list",
     "assessments:campaign_detail",
     "assessments:campaign_stats",
@@ -342,7 +376,7 @@ def _path(name, world_data, client=None):
     if name in ("account_signup", "set_language", *ALLAUTH_FORMS):
         return reverse(name)
     _who, needs, _get = URLS[name]
-    kwargs = {k: ids[k] for k in needs if k != "token"}
+    kwargs = {k: ids.get(name, {}).get(k, ids[k]) for k in needs if k != "token"}
     if "token" in needs:
         kwargs["token"] = tokens.get(name, respondent_token)
     return reverse(name, kwargs={"firm_slug": world.firm.slug, **kwargs})

@@ -9,7 +9,17 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import services
-from accounts.models import ApiKey, AuditEntry, ClientOrganisation, Firm, Invitation, Membership
+from accounts.models import (
+    ApiKey,
+    AuditEntry,
+    ClientOrganisation,
+    Firm,
+    Invitation,
+    Membership,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from assessments.models import Campaign, InstrumentVersion, Item, Respondent
 from pmo_platform.tenancy import firm_context
 from reports import services as report_services
@@ -44,6 +54,16 @@ URLS = {
     "accounts:audit": (MANAGERS, [], True),
     "accounts:api_keys": (MANAGERS, [], True),
     "accounts:api_key_revoke": (MANAGERS, ["key_id"], False),
+    # Webhook endpoints, their delivery log and actions (accounts/test_webhooks.py).
+    "accounts:webhook_list": (MANAGERS, [], True),
+    "accounts:webhook_create": (MANAGERS, [], True),
+    "accounts:webhook_detail": (MANAGERS, ["endpoint_id"], True),
+    "accounts:webhook_edit": (MANAGERS, ["endpoint_id"], True),
+    "accounts:webhook_rotate": (MANAGERS, ["endpoint_id"], False),
+    "accounts:webhook_delete": (MANAGERS, ["endpoint_id"], False),
+    "accounts:webhook_test": (MANAGERS, ["endpoint_id"], False),
+    "accounts:webhook_replay_failed": (MANAGERS, ["endpoint_id"], False),
+    "accounts:webhook_replay": (MANAGERS, ["endpoint_id", "delivery_id"], False),
     "accounts:logo": (PUBLIC, ["digest"], True),
     "accounts:invitation": (PUBLIC, ["token"], True),
     "assessments:campaign_list": (STAFF, [], True),
@@ -144,8 +164,19 @@ def objects(firm_a, firm_b):
                 scopes=["clients:read"],
                 expires_at=None,
             )
+            endpoint = services.webhook_endpoint_create(
+                firm=world.firm,
+                actor=world.owner,
+                url=f"https://hooks.{world.firm.slug}.example.com/",
+                events=["report.ready"],
+            )
+            delivery = services.webhook_send_test(
+                firm=world.firm, actor=world.owner, endpoint=endpoint
+            )
             return {
                 "key_id": api_key.pk,
+                "endpoint_id": endpoint.pk,
+                "delivery_id": delivery.pk,
                 "report_id": report.pk,
                 "campaign_id": campaign.pk,
                 "respondent_id": campaign.respondents.get().pk,
@@ -191,6 +222,13 @@ def snapshot():
                     sorted(Item.objects.values_list("id", "text_en", "version_id")),
                     InstrumentVersion.objects.count(),
                     sorted(Report.objects.values_list("id", "status")),
+                    sorted(
+                        WebhookEndpoint.objects.values_list(
+                            "id", "url", "enabled", "secret", "events", "description"
+                        )
+                    ),
+                    sorted(WebhookDelivery.objects.values_list("id", "status", "failures")),
+                    WebhookEvent.objects.count(),
                     AuditEntry.objects.count(),
                     sorted(ApiKey.objects.values_list("id", "revoked_at")),
                 )

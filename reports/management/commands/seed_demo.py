@@ -31,6 +31,7 @@ class Command(BaseCommand):
                     firm=firm, owner=owner, client=clients[spec["campaign_client"]], spec=spec
                 )
                 accounts_demo.seed_executive(firm=firm, owner=owner, spec=spec, clients=clients)
+                accounts_demo.seed_webhook(firm=firm, owner=owner, spec=spec)
                 if spec is accounts_demo.FIRMS[0]:
                     api_keys.append((firm, accounts_demo.seed_api_key(firm=firm, owner=owner)))
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
