@@ -13,9 +13,18 @@ from .models import Answer, Campaign, CampaignStatus, EmailKind, EmailLog, Respo
 
 
 def seed_campaign(*, firm, owner, client, spec):
+    """The main client's open campaign, a lead from its open link, and a small non-anonymous
+    pulse (whose responses the API serves one by one, docs/api.md)."""
+    campaign = seed_open_campaign(firm=firm, owner=owner, client=client, spec=spec)
+    seed_lead(firm=firm, campaign=campaign, spec=spec)
+    seed_named_campaign(firm=firm, owner=owner, client=client, spec=spec)
+
+
+def seed_open_campaign(*, firm, owner, client, spec):
     """An open campaign with invitations out and about two thirds of the answers in."""
-    if Campaign.objects.filter(name=spec["campaign"]).exists():
-        return
+    existing = Campaign.objects.filter(name=spec["campaign"]).first()
+    if existing is not None:
+        return existing
     version = services.install_builtin_instruments(firm=firm)[0]
     campaign = services.campaign_create(
         firm=firm,
@@ -69,6 +78,82 @@ def seed_campaign(*, firm, owner, client, spec):
             opened_at=now - timedelta(days=3), completed_at=now - timedelta(days=2), result=result
         )
         EmailLog.objects.create(firm=firm, respondent=respondent, kind=EmailKind.RESULT)
+    return campaign
+
+
+def _answer_all(*, firm, respondent, items, rng) -> None:
+    for item in items:
+        value = rng.choice([2, 3, 3, 4, 5, None])
+        services.answer_save(firm=firm, respondent=respondent, item_id=item.pk, value=value)
+
+
+def seed_lead(*, firm, campaign, spec):
+    """Someone who took the test through the open link and left their email with consent."""
+    email = "lead@" + spec["slug"] + "-prospect.example"
+    if Respondent.objects.filter(campaign=campaign, email=email).exists():
+        return
+    respondent, _token = services.open_link_start(
+        firm=firm, campaign=campaign, language=spec["language"]
+    )
+    _answer_all(
+        firm=firm,
+        respondent=respondent,
+        items=campaign.version.items.all(),
+        rng=random.Random(email),
+    )
+    services.respondent_submit(firm=firm, respondent=respondent)
+    respondent.refresh_from_db()
+    services.lead_capture(
+        firm=firm,
+        respondent=respondent,
+        email=email,
+        name="Pat Prospect",
+        consent=True,
+        followup_opt_in=True,
+    )
+
+
+def seed_named_campaign(*, firm, owner, client, spec):
+    """A small open campaign created as not anonymous (its survey page says so), with three of
+    its four people finished: the API's responses feed lists them with identity and scores."""
+    name = (
+        f"{client.name}: leadership pulse (not anonymous)"
+        if spec["language"] == "en"
+        else f"{client.name}: ledningspuls (ej anonym)"
+    )
+    if Campaign.objects.filter(name=name).exists():
+        return
+    version = services.install_builtin_instruments(firm=firm)[0]
+    campaign = services.campaign_create(
+        firm=firm,
+        actor=owner,
+        client=client,
+        version=version,
+        name=name,
+        closes_at=timezone.now() + timedelta(days=14),
+        default_language=spec["language"],
+        anonymous=False,
+        **services.default_invitation_texts(),
+    )
+    domain = client.name.lower().replace(" ", "") + ".example"
+    roles = ["leadership", "leadership", "pmo", "project_manager"]
+    rows = [
+        {
+            "email": f"pulse{n}@{domain}",
+            "name": f"Pulse Respondent {n}",
+            "language": spec["language"],
+            "role_level": role,
+            "department": "Management",
+        }
+        for n, role in enumerate(roles, 1)
+    ]
+    services.respondents_add(firm=firm, actor=owner, campaign=campaign, rows=rows)
+    services.campaign_launch(firm=firm, actor=owner, campaign=campaign)
+    rng = random.Random(name)
+    items = list(version.items.all())
+    for respondent in Respondent.objects.filter(campaign=campaign).order_by("id")[:3]:
+        _answer_all(firm=firm, respondent=respondent, items=items, rng=rng)
+        services.respondent_submit(firm=firm, respondent=respondent)
 
 
 def seed_closed_campaign(*, firm, owner, client, name, months_ago, bias, people=8):

@@ -263,3 +263,18 @@ def test_placeholder_format_specs_are_refused(firm_a):
     with pytest.raises(ValidationError) as exc:
         make_campaign(firm_a, invitation_body_en="Hi {name:d}")
     assert exc.value.error_dict["invitation_body_en"][0].code == Code.PLACEHOLDER_FORMAT
+
+
+def test_the_survey_page_says_when_a_campaign_is_not_anonymous(client, firm_a):
+    """The API serves a non-anonymous campaign's responses with identity (docs/api.md), so its
+    respondents are told on the survey page, in their language; an anonymous one says so too."""
+    _named, _person, named_token = make_campaign(firm_a, name="Named", anonymous=False)
+    page = client.get(survey_path(firm_a, named_token)).content.decode()
+    assert 'id="not-anonymous"' in page and escape(firm_a.firm.name) in page
+    client.post(survey_path(firm_a, named_token, "language/"), {"language": "sv"})
+    page = client.get(survey_path(firm_a, named_token)).content.decode()
+    assert 'id="not-anonymous"' in page and "inte anonym" in page
+
+    _anonymous, _other, token = make_campaign(firm_a, name="Anonymous")
+    page = client.get(survey_path(firm_a, token)).content.decode()
+    assert 'id="not-anonymous"' not in page

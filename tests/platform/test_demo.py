@@ -30,8 +30,9 @@ def test_seed_demo_builds_every_apps_part_and_is_idempotent():
     assert set(first) == {"users", "fjallvag", "northwind"}
     for slug in ("fjallvag", "northwind"):
         campaigns, completed, ready_reports, executives, _webhooks = first[slug]
-        # An open campaign, two earlier rounds for the main client and six peers, all reported.
-        assert campaigns == 9 and ready_reports == 8 and executives == 1
+        # An open campaign, a non-anonymous pulse, two earlier rounds for the main client and
+        # six peers, all reported.
+        assert campaigns == 10 and ready_reports == 8 and executives == 1
         assert completed > 0
     # The demo firm has one webhook endpoint, disabled (example.com receives nothing).
     assert first["northwind"][4] == [("https://webhooks.example.com/pmo", False)]
@@ -59,3 +60,27 @@ def test_seed_demo_prints_a_working_api_key():
     firm = Firm.objects.get(slug="northwind")
     with firm_context(firm):
         assert ApiKey.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_gives_the_api_docs_responses_and_a_lead():
+    """docs/api.md's responses and leads examples list something: a non-anonymous campaign's
+    finished respondents (with identity and scores) and a lead from the open link."""
+    from io import StringIO
+
+    from django.test import Client
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=StringIO())  # again: nothing twice
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("Demo API key"))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {line.rsplit(' ', 1)[1]}"}
+    responses = Client().get("/api/v1/responses/", **auth).json()["results"]
+    assert len(responses) == 3 and len({r["campaign"] for r in responses}) == 1
+    assert all(r["respondent"]["email"] and r["scores"]["dimensions"] for r in responses)
+    leads = Client().get("/api/v1/leads/", **auth).json()["results"]
+    assert len(leads) == 1 and leads[0]["email"].startswith("lead@")
+    firm = Firm.objects.get(slug="northwind")
+    with firm_context(firm):
+        survey_campaign = Campaign.objects.get(pk=responses[0]["campaign"])
+        assert survey_campaign.anonymous is False
