@@ -262,7 +262,9 @@ class ClientExecutive(TenantModel):
         verbose_name = _("client executive")
         verbose_name_plural = _("client executives")
         constraints = [
-            models.UniqueConstraint(fields=["client", "user"], name="executive_unique_user"),
+            models.UniqueConstraint(
+                fields=["firm", "client", "user"], name="executive_unique_user"
+            ),
         ]
 
     def __str__(self):

@@ -92,7 +92,7 @@ class WebhookEvent(TenantModel):
     """Something that happened, written in the same transaction as the change. `msg_id` is the
     `webhook-id` header of every delivery and replay of it; `payload` is snapshotted now."""
 
-    msg_id = models.CharField(max_length=40, unique=True, editable=False)
+    msg_id = models.CharField(max_length=40, editable=False)
     type = models.CharField(max_length=40, choices=WebhookEventType.choices)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,6 +101,9 @@ class WebhookEvent(TenantModel):
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "msg_id"], name="webhook_event_msg_id")
+        ]
 
     def __str__(self):
         return f"{self.type} {self.msg_id}"
@@ -144,7 +147,9 @@ class WebhookDelivery(TenantModel):
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "endpoint"], name="webhook_delivery_once"),
+            models.UniqueConstraint(
+                fields=["firm", "event", "endpoint"], name="webhook_delivery_once"
+            ),
         ]
         indexes = [
             models.Index(fields=["firm", "endpoint", "-created_at"], name="webhook_delivery_list"),
@@ -201,7 +206,7 @@ class WebhookDisabledNotice(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["endpoint", "user", "disabled_at"], name="webhook_notice_once"
+                fields=["firm", "endpoint", "user", "disabled_at"], name="webhook_notice_once"
             )
         ]
 

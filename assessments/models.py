@@ -62,7 +62,9 @@ class InstrumentVersion(TenantModel):
     class Meta:
         ordering = ["instrument", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["instrument", "number"], name="version_unique_number")
+            models.UniqueConstraint(
+                fields=["firm", "instrument", "number"], name="version_unique_number"
+            )
         ]
 
     def __str__(self):
@@ -90,7 +92,9 @@ class Sign(TenantModel):
 
     class Meta:
         ordering = ["number"]
-        constraints = [models.UniqueConstraint(fields=["version", "number"], name="sign_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "version", "number"], name="sign_unique")
+        ]
 
 
 class Dimension(TenantModel):
@@ -106,7 +110,9 @@ class Dimension(TenantModel):
 
     class Meta:
         ordering = ["order"]
-        constraints = [models.UniqueConstraint(fields=["version", "key"], name="dimension_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "version", "key"], name="dimension_unique")
+        ]
 
     def __str__(self):
         return self.name_en
@@ -129,7 +135,7 @@ class Item(TenantModel):
     class Meta:
         ordering = ["order"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "key"], name="item_unique"),
+            models.UniqueConstraint(fields=["firm", "version", "key"], name="item_unique"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="item_weight_positive"),
             models.CheckConstraint(condition=Q(sign__gte=1, sign__lte=9), name="item_sign_range"),
         ]
@@ -155,7 +161,9 @@ class Advice(TenantModel):
     tips_sv = models.JSONField(_("tips (Swedish)"), default=list)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["dimension", "band"], name="advice_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "dimension", "band"], name="advice_unique")
+        ]
 
 
 class CampaignStatus(models.TextChoices):
@@ -270,7 +278,7 @@ class Respondent(TenantModel):
     department = models.CharField(_("department"), max_length=100, blank=True)
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.INVITED)
     token_salt = models.CharField(max_length=32, editable=False)
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -295,8 +303,14 @@ class Respondent(TenantModel):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
+            # The token's hash identifies the link inside the firm the URL names.
+            models.UniqueConstraint(fields=["firm", "token_hash"], name="respondent_token"),
             models.UniqueConstraint(
-                "campaign", Lower("email"), condition=~Q(email=""), name="respondent_unique_email"
+                "firm",
+                "campaign",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="respondent_unique_email",
             ),
         ]
         indexes = [
@@ -331,7 +345,7 @@ class Answer(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["respondent", "item"], name="answer_unique"),
+            models.UniqueConstraint(fields=["firm", "respondent", "item"], name="answer_unique"),
             models.CheckConstraint(
                 condition=Q(value__isnull=True) | Q(value__gte=1, value__lte=5),
                 name="answer_value_on_scale",
@@ -385,7 +399,9 @@ class EmailLog(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["respondent", "kind", "sequence"], name="email_once")
+            models.UniqueConstraint(
+                fields=["firm", "respondent", "kind", "sequence"], name="email_once"
+            )
         ]
         indexes = [
             # The sweep's look-up of unfinished rows (few: most rows are sent).

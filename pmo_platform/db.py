@@ -3,7 +3,7 @@ between them, and the grants that let the application role use what the owner ro
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import migrations
+from django.db import migrations, models
 from django.db.backends.utils import truncate_name
 
 # SQL helpers the policies call. They read transaction-local settings (see tenancy.py); an unset
@@ -260,3 +260,31 @@ def grant_app_role(using="default", **kwargs):
                 f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
             )
             cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+
+
+def unique_constraints_without_firm() -> dict[str, list[str]]:
+    """Tenant tables (models with a `firm` key) and their unique constraints that do not
+    include `firm_id`: what a distribution by firm (Citus) could not enforce. docs/scaling.md
+    keeps the explicit list of accepted ones (tests/platform/test_scaling_readiness.py)."""
+    from django.apps import apps
+
+    found: dict[str, list[str]] = {}
+    for model in apps.get_models():
+        if _firm_field(model) is None:
+            continue
+        names = []
+        for field in model._meta.fields:
+            if field.unique and not field.primary_key:
+                names.append(f"{field.name} (unique field)")
+        for together in model._meta.unique_together:
+            if "firm" not in together:
+                names.append(f"unique_together {together}")
+        for constraint in model._meta.constraints:
+            if not isinstance(constraint, models.UniqueConstraint):
+                continue
+            parts = list(constraint.fields) + [str(e) for e in constraint.expressions]
+            if not any(part == "firm" or "F(firm)" in part for part in parts):
+                names.append(constraint.name)
+        if names:
+            found[model._meta.db_table] = names
+    return found

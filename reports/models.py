@@ -104,9 +104,11 @@ class Report(TenantModel):
     class Meta:
         ordering = ["-number"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "number"], name="report_unique_number"),
             models.UniqueConstraint(
-                fields=["campaign"],
+                fields=["firm", "campaign", "number"], name="report_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["firm", "campaign"],
                 condition=Q(status__in=["queued", "building"]),
                 name="report_one_pending",
             ),
@@ -144,6 +146,6 @@ class ReportNotice(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["report", "user"], name="report_notice_once")
+            models.UniqueConstraint(fields=["firm", "report", "user"], name="report_notice_once")
         ]
         indexes = [models.Index(fields=["status", "due_at"], name="report_notice_pending")]
