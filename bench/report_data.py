@@ -41,7 +41,7 @@ WITH new AS (
            (ARRAY['leadership','pmo','project_manager','team_member','team_member'])[1 + g %% 5],
            (ARRAY['IT','Finance','Operations','Sales'])[1 + g %% 4],
            'invited', md5(random()::text), md5(%(campaign)s || ':' || g), now(), now(), 0, false
-    FROM generate_series(%(first)s, %(last)s) AS g
+    FROM generate_series(%(first)s::int, %(last)s::int) AS g
     RETURNING id
 )
 INSERT INTO assessments_answer (firm_id, respondent_id, item_id, value, updated_at)
