@@ -47,7 +47,7 @@ OWN_ROWS_POLICY = "pmo_own_rows"
 # The tenant policy's condition. Each function sits in its own scalar subquery, so the planner
 # evaluates it once per query (an InitPlan) and each row is compared with a constant; called
 # directly, both run for every row scanned (`pmo_all_firms()` is not inlinable: it looks up the
-# database's owner), which made a report's aggregate ~1.75x slower than without RLS. The
+# database's owner), which made a report's aggregate 1.1-1.3x slower than without RLS. The
 # `pmo_all_firms()` branch is the owner's bypass for data migrations (false for every other role).
 TENANT_CLAUSE = "(firm_id = (SELECT pmo_current_firm()) OR (SELECT pmo_all_firms()))"
 # The condition before `ReplaceTenantPolicies` (the same rows; what its reverse puts back).
