@@ -82,7 +82,10 @@ def test_tenant_table_has_forced_rls_with_firm_policy(model):
     assert owner != connection.settings_dict["USER"], "the app role must not own tables"
     cmd, qual, with_check = policies["pmo_tenant_isolation"]
     assert cmd == "ALL"
-    assert "pmo_current_firm()" in qual and "pmo_current_firm()" in with_check
+    # Each function in a scalar subquery: evaluated once per query, not for every row.
+    for condition in (qual, with_check):
+        assert "SELECT pmo_current_firm()" in condition, f"{table}: {condition}"
+        assert "SELECT pmo_all_firms()" in condition, f"{table}: {condition}"
     for name, (cmd, _qual, with_check) in policies.items():
         if name != "pmo_tenant_isolation":
             assert cmd == "SELECT" and with_check is None, f"{table}.{name} must be read-only"

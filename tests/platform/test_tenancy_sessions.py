@@ -149,3 +149,36 @@ def test_the_roles_are_apart(firm_a):
     assert bypass and not is_super and not createrole
     assert not app_is_member, "the application role must not be able to SET ROLE to the operator"
     assert owned == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_owner_sees_and_updates_every_firm_only_with_the_bypass_on(firm_a, firm_b):
+    """What data migrations rely on: FORCE binds the owner role too, and `pmo.all_firms` (set
+    transaction-local, as the owner) opens every firm's rows for reading and writing."""
+    import psycopg
+
+    db = connection.settings_dict
+    params = {
+        "dbname": db["NAME"], "host": db["HOST"] or None, "port": db["PORT"] or None,
+        "user": settings.DATABASE_OWNER_CREDENTIALS["USER"],
+        "password": settings.DATABASE_OWNER_CREDENTIALS["PASSWORD"],
+    }  # fmt: skip
+    firms = {firm_a.firm.pk, firm_b.firm.pk}
+    with psycopg.connect(**params) as owner:
+        for table in ("accounts_clientorganisation", "accounts_membership"):
+            seen = {row[0] for row in owner.execute(f"SELECT DISTINCT firm_id FROM {table}")}
+            assert seen == set(), table
+        owner.rollback()
+        with owner.transaction():
+            owner.execute("SELECT set_config('pmo.all_firms', 'on', true)")
+            for table in ("accounts_clientorganisation", "accounts_membership"):
+                seen = {row[0] for row in owner.execute(f"SELECT DISTINCT firm_id FROM {table}")}
+                assert seen == firms, table
+            updated = owner.execute(
+                "UPDATE accounts_clientorganisation SET name = name || ' (moved)' "
+                "WHERE id IN (%s, %s)",
+                [firm_a.client.pk, firm_b.client.pk],
+            ).rowcount
+            assert updated == 2
+        # Transaction-local: the next transaction of the same session sees nothing again.
+        assert owner.execute("SELECT count(*) FROM accounts_clientorganisation").fetchone() == (0,)

@@ -1,0 +1,11 @@
+from django.db import migrations
+
+from pmo_platform.db import ReplaceTenantPolicies
+
+
+class Migration(migrations.Migration):
+    """The tenant policies evaluate the firm once per query (see pmo_platform.db.TENANT_CLAUSE)."""
+
+    dependencies = [("accounts", "0008_merge_webhooks")]
+
+    operations = [ReplaceTenantPolicies()]
