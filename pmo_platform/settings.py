@@ -10,6 +10,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from . import queues
 from .env import service_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -221,6 +222,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
     "visibility_timeout": 3600,
     "max_retries": 1,
+    # A worker consuming several queues reads them in the order given (`-Q email_priority,email`):
+    # a respondent's own email goes before the rest of a fan-out (pmo_platform/queues.py).
+    "queue_order_strategy": "priority",
 }
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -229,7 +233,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 0.5,
 }
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "pmo")
+# Tasks are routed by name to the queues `email_priority`, `email`, `reports`, `webhooks` and
+# `default` (pmo_platform/queues.py); CELERY_QUEUE_PREFIX goes in front of every name (several
+# deployments sharing one Redis; the tests).
+CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_ROUTES = queues.routes(CELERY_QUEUE_PREFIX)
+CELERY_TASK_QUEUES = queues.declarations(CELERY_QUEUE_PREFIX)
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE_PREFIX + queues.DEFAULT
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {

@@ -16,6 +16,7 @@ from celery.signals import task_postrun
 from django.conf import settings
 from django.db import connections
 
+from pmo_platform import queues
 from pmo_platform.celery import app as celery_app
 
 
@@ -25,9 +26,11 @@ def pytest_configure(config):
     run = uuid.uuid4().hex[:8]
     # Each run gets its own cache keys in the real Redis (rate limits, used TOTP codes) ...
     settings.CACHES["default"]["KEY_PREFIX"] = f"pmo-test-{run}"
-    # ... and its own queue, set before anything publishes, so a running dev worker cannot
-    # steal the tests' tasks and the tests' worker reads exactly what the tests publish.
-    celery_app.conf.task_default_queue = f"pmo-test-{run}"
+    # ... and its own queues (every queue name prefixed), set before anything publishes, so a
+    # running dev worker cannot steal the tests' tasks and the tests' workers read exactly what
+    # the tests publish. The fault harnesses' worker processes get the prefix too.
+    settings.CELERY_QUEUE_PREFIX = f"pmo-test-{run}-"
+    queues.use_prefix(celery_app, settings.CELERY_QUEUE_PREFIX)
 
 
 def _use_role(credentials: dict) -> None:
@@ -72,12 +75,13 @@ def celery_worker_app():
 
 @pytest.fixture
 def celery_worker(transactional_db, celery_worker_app):
-    """A real worker thread consuming from Redis. Use with transactional tests only: the worker
-    sees committed rows, exactly as in production. Tasks that earlier tests published without a
-    worker running are dropped first."""
+    """A real worker thread consuming every queue from Redis. Use with transactional tests only:
+    the worker sees committed rows, exactly as in production. Tasks that earlier tests published
+    without a worker running are dropped first."""
     celery_worker_app.control.purge()
     with start_worker(
         celery_worker_app,
+        queues=queues.names(settings.CELERY_QUEUE_PREFIX),
         pool="solo",
         concurrency=1,
         perform_ping_check=False,

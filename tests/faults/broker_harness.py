@@ -1,9 +1,9 @@
 """Process-level fault harness for the broker: a private redis-server that a test can stop and
-start, and real `celery worker` / `celery beat` processes on a private queue, reading the test
+start, and real `celery worker` / `celery beat` processes on private queues, reading the test
 database. Processes are killed with SIGKILL to simulate a crash.
 
 The test process publishes through `PrivateBroker.app` (a Celery app like the project's, pointed
-at the private Redis and queue); `PrivateBroker.install(monkeypatch)` makes `enqueue`/`publish`
+at the private Redis and queues); `PrivateBroker.install(monkeypatch)` makes `enqueue`/`publish`
 use it."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from celery import Celery
 
+from pmo_platform import queues
 from tests.faults import database_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,7 @@ class RedisServer:
 
 
 class CeleryProcess:
-    """A real `celery -A pmo_platform <command>` process on the private broker and queue."""
+    """A real `celery -A pmo_platform <command>` process on the private broker and queues."""
 
     def __init__(self, broker: PrivateBroker, args: list[str], name: str, env=None, wrap=None):
         self.log = broker.dir / f"{name}.log"
@@ -130,24 +131,26 @@ class CeleryProcess:
 
 
 class PrivateBroker:
-    """A private Redis, a private queue, and the processes started on them."""
+    """A private Redis, private queues (every queue name prefixed), and the processes started
+    on them."""
 
     def __init__(self, port: int = DEFAULT_PORT):
         self.dir = Path(tempfile.mkdtemp(prefix="pmo-faults-"))
         self.redis = RedisServer(port, self.dir)
-        self.queue = f"pmo-fault-{uuid.uuid4().hex[:8]}"
+        self.prefix = f"pmo-fault-{uuid.uuid4().hex[:8]}-"
+        self.queues = queues.names(self.prefix)
         self.processes: list[CeleryProcess] = []
         self.app = Celery("faults", set_as_current=False)
         self.app.config_from_object("django.conf:settings", namespace="CELERY")
         self.app.conf.broker_url = self.redis.url
-        self.app.conf.task_default_queue = self.queue
+        queues.use_prefix(self.app, self.prefix)
 
     def env(self) -> dict:
         return os.environ | {
             **database_env(),
             "REDIS_URL": self.redis.url,
             "CELERY_BROKER_URL": self.redis.url,
-            "CELERY_QUEUE": self.queue,
+            "CELERY_QUEUE_PREFIX": self.prefix,
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -159,7 +162,7 @@ class PrivateBroker:
 
     def worker(self, name: str = "worker", env=None, supervised: bool = False) -> CeleryProcess:
         wrap = [sys.executable, str(ROOT / "bin" / "supervise")] if supervised else None
-        args = ["worker", "--pool=solo", "-Q", self.queue, "--loglevel", "INFO"]
+        args = ["worker", "--pool=solo", "-Q", ",".join(self.queues), "--loglevel", "INFO"]
         args += ["-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle"]
         process = CeleryProcess(self, args, name, env=env, wrap=wrap).start()
         self.processes.append(process)
@@ -172,7 +175,11 @@ class PrivateBroker:
         return process
 
     def queued(self) -> int:
-        return int(_redis_cli(self.redis.port, "llen", self.queue).stdout.strip() or 0)
+        """Messages waiting in all of the private queues."""
+        return sum(
+            int(_redis_cli(self.redis.port, "llen", queue).stdout.strip() or 0)
+            for queue in self.queues
+        )
 
     def close(self) -> None:
         for process in self.processes:

@@ -4,9 +4,9 @@ worker processes that are stopped (or have been killed) when the test ends."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from pmo_platform import tasks as platform_tasks
-from pmo_platform.celery import app as celery_app
 
 from . import harness
 
@@ -20,8 +20,8 @@ def private_redis():
 
 
 class Faults:
-    def __init__(self, queue, tmp_path):
-        self.queue = queue
+    def __init__(self, prefix, tmp_path):
+        self.prefix = prefix
         self.tmp_path = tmp_path
         self.sinks: list[harness.Sink] = []
         self.workers: list[harness.WorkerProcess] = []
@@ -31,15 +31,18 @@ class Faults:
         self.sinks.append(sink)
         return sink
 
-    def worker(self, sink, **env) -> harness.WorkerProcess:
+    def worker(self, sink, queues=None, start=True, **env) -> harness.WorkerProcess:
+        """A worker process on all the tests' queues, or only `queues` (unprefixed names);
+        `start=False`: launched, not yet waited for (`wait_ready()`)."""
         worker = harness.WorkerProcess(
-            queue=self.queue,
+            prefix=self.prefix,
             sink=sink,
             env={k: str(v) for k, v in env.items()},
             log_dir=self.tmp_path,
+            queues=queues,
         )
         self.workers.append(worker)
-        return worker.start()
+        return worker.start() if start else worker.launch()
 
     def close(self):
         for worker in self.workers:
@@ -53,9 +56,9 @@ def faults(transactional_db, private_redis, monkeypatch, tmp_path):
     """Tasks the test publishes go to the private Redis (emptied first), where the worker
     processes started with `faults.worker(sink)` read them."""
     harness.redis_cli("flushall")
-    queue = celery_app.conf.task_default_queue
-    monkeypatch.setattr(platform_tasks, "app", harness.broker_app(queue))
-    state = Faults(queue, tmp_path)
+    prefix = settings.CELERY_QUEUE_PREFIX
+    monkeypatch.setattr(platform_tasks, "app", harness.broker_app(prefix))
+    state = Faults(prefix, tmp_path)
     try:
         yield state
     finally:

@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from celery import Celery
 from django.conf import settings
 
+from pmo_platform import queues as queue_names
 from tests.faults import database_env
 
 REDIS_PORT = int(os.environ.get("PMO_FAULT_EMAIL_REDIS_PORT", "6391"))  # a private Redis
@@ -80,11 +81,11 @@ def stop_redis() -> None:
     redis_cli("shutdown", "nosave")
 
 
-def broker_app(queue: str) -> Celery:
-    """A Celery app publishing to the private Redis, on the tests' queue (what
-    `pmo_platform.tasks.publish` is pointed at during a fault test)."""
+def broker_app(prefix: str) -> Celery:
+    """A Celery app publishing to the private Redis, on the tests' queues (named with `prefix`;
+    what `pmo_platform.tasks.publish` is pointed at during a fault test)."""
     app = Celery("faults", broker=REDIS_URL, set_as_current=False)
-    app.conf.task_default_queue = queue
+    queue_names.use_prefix(app, prefix)
     app.conf.task_serializer = "json"
     app.conf.broker_transport_options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     return app
@@ -168,10 +169,20 @@ class Sink:
 
 class WorkerProcess:
     """`celery -A pmo_platform worker --pool=solo` as its own process, on the test database as
-    the application role, the private Redis and the tests' queue, sending through `sink`."""
+    the application role, the private Redis and the tests' queues (all of them, named with
+    `prefix`, or only `queues`, given without the prefix), sending through `sink`."""
 
-    def __init__(self, *, queue: str, sink: Sink | None, env: dict | None = None, log_dir: Path):
-        self.queue = queue
+    def __init__(
+        self,
+        *,
+        prefix: str,
+        sink: Sink | None,
+        env: dict | None = None,
+        log_dir: Path,
+        queues: list[str] | None = None,
+    ):
+        self.prefix = prefix
+        self.queues = [prefix + queue for queue in queues or queue_names.QUEUES]
         self.sink = sink
         self.extra_env = env or {}
         self.log_path = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
@@ -188,7 +199,7 @@ class WorkerProcess:
             **database_env(),
             "REDIS_URL": REDIS_URL,
             "CELERY_BROKER_URL": REDIS_URL,
-            "CELERY_QUEUE": self.queue,
+            "CELERY_QUEUE_PREFIX": self.prefix,
             "LOG_LEVEL": "INFO",
         }
         if self.sink is not None:
@@ -200,6 +211,10 @@ class WorkerProcess:
         return env | self.extra_env
 
     def start(self, timeout: float = 60) -> WorkerProcess:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> WorkerProcess:
+        """Start the process without waiting for it to be ready (several at once)."""
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -210,7 +225,7 @@ class WorkerProcess:
                 "--pool=solo",
                 "--concurrency=1",
                 "-Q",
-                self.queue,
+                ",".join(self.queues),
                 "-n",
                 f"faults-{uuid.uuid4().hex[:6]}@%h",
                 "--loglevel=INFO",
@@ -225,6 +240,9 @@ class WorkerProcess:
             start_new_session=True,
         )
         log.close()
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> WorkerProcess:
         deadline = time.monotonic() + timeout
         while " ready." not in self.log():
             if self.process.poll() is not None:
