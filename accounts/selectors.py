@@ -123,12 +123,12 @@ def branding_for_firm(*, firm: Firm) -> Branding:
     return branding
 
 
-def client_list(*, firm: Firm, archived: bool = False) -> QuerySet[ClientOrganisation]:
-    return (
-        ClientOrganisation.objects.filter(archived_at__isnull=not archived)
-        .annotate(executive_count=Count("executives", distinct=True))
-        .order_by("name")
-    )
+def client_list(*, firm: Firm, archived: bool | None = False) -> QuerySet[ClientOrganisation]:
+    """Active clients, archived ones (`archived=True`) or all (`None`)."""
+    queryset = ClientOrganisation.objects.all()
+    if archived is not None:
+        queryset = queryset.filter(archived_at__isnull=not archived)
+    return queryset.annotate(executive_count=Count("executives", distinct=True)).order_by("name")
 
 
 def client_get(*, firm: Firm, pk: int) -> ClientOrganisation | None:

@@ -62,11 +62,7 @@ class ClientListView(FirmAPIView):
 
     @extend_schema(parameters=[ARCHIVED], responses=ClientSerializer(many=True))
     def get(self, request):
-        archived = _archived_filter(request)
-        if archived is None:
-            queryset = ClientOrganisation.objects.all()
-        else:
-            queryset = client_list(firm=self.firm, archived=archived)
+        queryset = client_list(firm=self.firm, archived=_archived_filter(request))
         return self.paginated(queryset, ClientSerializer)
 
     @extend_schema(request=ClientWriteSerializer, responses={201: ClientSerializer})
