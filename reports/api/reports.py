@@ -16,6 +16,7 @@ from accounts.access import access_client
 from accounts.api.base import FirmAPIView
 from pmo_platform.access import parse_id
 from pmo_platform.api.errors import CONTENT_TYPE
+from pmo_platform.downloads import streamed_csv
 
 from .. import exports, selectors, services
 from ..access import access_campaign_report, access_report
@@ -183,12 +184,14 @@ class _DownloadView(FirmAPIView):
         report = access_report(self.access, report_id)
         if report.status != ReportStatus.READY:
             raise ReportNotReady(report)
+        filename = f"report-{report.pk}.{self.extension}"
         with translation.override(language):
-            body = self.render_file(report)
-        response = HttpResponse(body, content_type=self.content_type)
-        response["Content-Disposition"] = (
-            f'attachment; filename="report-{report.pk}.{self.extension}"'
-        )
+            # Everything is read and translated here, also for a stream (sent after return).
+            return self.file_response(report, filename)
+
+    def file_response(self, report, filename: str):
+        response = HttpResponse(self.render_file(report), content_type=self.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 
@@ -224,8 +227,11 @@ class ReportCsvView(_DownloadView):
     renderer_classes = [JSONRenderer, CsvRenderer]
     extension, content_type = "csv", "text/csv; charset=utf-8"
 
-    def render_file(self, report):
-        return exports.report_csv_text(firm=self.firm, report=report)
+    def file_response(self, report, filename: str):
+        """Streamed: lines are written as they are sent (`pmo_platform.downloads`)."""
+        return streamed_csv(
+            exports.report_csv_stream(firm=self.firm, report=report), filename=filename
+        )
 
     @extend_schema(
         parameters=[LANGUAGE],

@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from accounts.access import access_client_for_viewer
 from accounts.permissions import firm_viewers
+from pmo_platform.downloads import streamed_csv
 
 from .. import exports, selectors
 from ..access import access_portal_campaign, access_portal_report
@@ -63,9 +64,5 @@ def report_pdf(request, firm_slug, client_id, report_id):
 def report_csv(request, firm_slug, client_id, report_id):
     """The report's aggregates as CSV (never individual answers; hidden groups stay hidden)."""
     _client, report = access_portal_report(request.firm_access, client_id, report_id)
-    response = HttpResponse(
-        exports.report_csv_text(firm=request.firm, report=report),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.csv"'
-    return response
+    lines = exports.report_csv_stream(firm=request.firm, report=report)
+    return streamed_csv(lines, filename=f"report-{report.pk}.csv")

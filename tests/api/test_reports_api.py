@@ -15,6 +15,8 @@ from reports.models import Report
 from reports.presenters import page_context
 from tests.helpers import wait_for
 from tests.reports.helpers import build, campaign_with
+from tests.reports.test_report_csv_stream import EXPECTED as CSV_EXPECTED
+from tests.reports.test_report_csv_stream import GROUPS as CSV_GROUPS
 
 from .conftest import ApiClient, make_key
 
@@ -85,9 +87,23 @@ def test_pdf_and_csv_are_the_portals_downloads(api_a, firm_a, client):
             },
         )
     )
-    assert csv.content == portal.content
-    assert b"role_level,Team member," in csv.content
-    assert b"role_level,PMO," not in csv.content and b"role_level,Leadership," not in csv.content
+    assert csv.streaming and portal.streaming  # sent line by line, never built in memory
+    assert csv["Content-Disposition"] == f'attachment; filename="report-{report.pk}.csv"'
+    body = csv.getvalue()
+    assert body == portal.getvalue()
+    assert b"role_level,Team member," in body
+    assert b"role_level,PMO," not in body and b"role_level,Leadership," not in body
+
+
+def test_the_streamed_csv_keeps_the_request_language(api_a, firm_a):
+    report = build(firm_a, campaign_with(firm_a, CSV_GROUPS))
+    response = api_a.get(f"/api/v1/reports/{report.pk}/csv/", {"language": "sv"})
+    assert response.status_code == 200 and response.streaming
+    english = api_a.get(f"/api/v1/reports/{report.pk}/csv/", {"language": "en"}).getvalue()
+    assert english == CSV_EXPECTED
+    swedish = response.getvalue().decode()
+    assert swedish.startswith("avsnitt,grupp,mått,svar,poäng\r\nsvar,,svarsfrekvens (%),16,100")
+    assert "role_level,Teammedlem,totalt,6,37.5\r\n" in swedish
 
 
 def test_a_report_not_built_yet_has_no_content_and_no_downloads(api_a, firm_a):

@@ -49,7 +49,8 @@ def test_executive_reads_own_client_report_and_csv_but_nothing_else(
     assert "@x.example" not in body  # no respondent identities
     response = client.get(reverse("reports:report_csv", args=[slug, firm_a.client.pk, own.pk]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.streaming  # sent line by line, never built in memory
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows[0] == ["section", "group", "measure", "responses", "score"]
     assert any(r[0] == "dimension" for r in rows) and not any(
         "@" in cell for r in rows for cell in r
@@ -99,7 +100,9 @@ def test_hidden_groups_stay_hidden_in_page_and_csv(client, firm_a):
                     reverse(
                         "reports:report_csv", args=[firm_a.firm.slug, firm_a.client.pk, report.pk]
                     )
-                ).content.decode()
+                )
+                .getvalue()
+                .decode()
             )
         )
     )
