@@ -11,7 +11,11 @@ tables, then prints, from this one run:
   build's ratio to it;
 - the RLS overhead: the same query as the application role inside the firm (`pmo.firm_id` set),
   over the query without RLS;
-- the peak memory a build allocates (tracemalloc) at both sizes.
+- the peak memory a build allocates (tracemalloc) at both sizes, and that of the report's CSV
+  download, which is streamed line by line.
+
+The floor and the RLS query run with the settings the build's transaction takes
+(`reports.aggregation.BUILD_SETTINGS`: no JIT), so the ratio compares like with like.
 
 With `--policies` it also measures the RLS query at both sizes under other tenant policies
 (the earlier per-row one, two variants and the installed one), installing each in turn on the
@@ -90,6 +94,13 @@ def _queries(firm):
         os.environ["DATABASE_OPERATOR_URL"], autocommit=True, prepare_threshold=None
     )
     app = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True, prepare_threshold=None)
+    # The settings the build's transaction takes (reports.aggregation.BUILD_SETTINGS), so that
+    # the floor runs as the build's queries do.
+    from reports.aggregation import BUILD_SETTINGS
+
+    for conn in (operator, app):
+        for setting in BUILD_SETTINGS:
+            conn.execute(setting.replace("SET LOCAL", "SET"))
     bypass = operator.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")
     app_bypass = app.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")
     if not bypass.fetchone()[0] or app_bypass.fetchone()[0]:
@@ -191,6 +202,18 @@ def main():
         tracemalloc.stop()
         return peak_bytes
 
+    def csv_peak(campaign):
+        """(bytes sent, peak memory) of the report's CSV download, streamed line by line."""
+        from reports import exports
+
+        with firm_context(firm):
+            report = Report.objects.filter(campaign=campaign, status="ready").latest("number")
+            tracemalloc.start()
+            sent = sum(len(line) for line in exports.report_csv_stream(firm=firm, report=report))
+            _current, peak_bytes = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        return sent, peak_bytes
+
     unprotected, protected = _queries(firm)
     figures = {}
     for name in sizes:
@@ -206,6 +229,7 @@ def main():
             "floor": floor_time,
             "rls": rls_time,
             "peak": peak(campaign),
+            "csv": csv_peak(campaign),
         }
     others = {}
     if "--policies" in sys.argv:
@@ -227,6 +251,8 @@ def main():
         print(f"  build / floor           {f['build'] / f['floor']:9.2f} x   (target <= 3 x)")
         print(f"  RLS overhead            {f['rls'] / f['floor']:9.2f} x   (target <= 1.2 x)")
         print(f"  peak memory of a build  {f['peak'] / 1024:9.0f} KiB")
+        sent, csv_peak_bytes = f["csv"]
+        print(f"  CSV download (streamed) {csv_peak_bytes / 1024:9.0f} KiB peak for {sent} bytes")
     small, large = figures["large"], figures["huge"]
     growth = HUGE / LARGE
     print(f"growth {LARGE} -> {HUGE} responses ({growth:.0f} x the responses):")
