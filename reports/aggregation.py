@@ -118,7 +118,6 @@ def campaign_aggregates(*, campaign_id: int, version_id: int, min_answered_share
             cursor.execute(setting)
         cursor.execute("DROP TABLE IF EXISTS pmo_scan, pmo_overall")
         cursor.execute(_SCAN, params)
-        cursor.execute("ANALYZE pmo_scan")  # a temporary table has no statistics until then
         cursor.execute(_OVERALL, params)
 
     counts = _rows(
