@@ -15,8 +15,7 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Firm, User
