@@ -20,7 +20,15 @@ from accounts.selectors import FirmAccess, client_get
 from pmo_platform.access import id_or_none, parse_id
 
 from . import selectors
-from .models import Advice, Campaign, Dimension, InstrumentVersion, Item, Respondent
+from .models import (
+    Advice,
+    Campaign,
+    Dimension,
+    InstrumentVersion,
+    Item,
+    Respondent,
+    RespondentImport,
+)
 
 
 class UnknownLink(Http404):
@@ -72,6 +80,13 @@ def access_respondent(access: FirmAccess, campaign: Campaign, respondent_id) -> 
     pk = parse_id(respondent_id)
     _require_staff(access)
     return _found(selectors.campaign_respondent_get(campaign=campaign, pk=pk), access)
+
+
+def access_respondent_import(access: FirmAccess, campaign: Campaign, import_id) -> RespondentImport:
+    """A CSV import of `campaign` (which the caller got from `access_campaign`)."""
+    pk = parse_id(import_id)
+    _require_staff(access)
+    return _found(selectors.respondent_import_get(campaign=campaign, pk=pk), access)
 
 
 def client_filter(access: FirmAccess, client_id) -> ClientOrganisation | None:

@@ -50,6 +50,8 @@ class AssessmentsErrorCode(StrEnum):
     CSV_TOO_MANY_ROWS = "csv_too_many_rows"
     CSV_TOO_MANY_COLUMNS = "csv_too_many_columns"
     CSV_ROW_INVALID = "csv_row_invalid"
+    IMPORT_RUNNING = "import_running"
+    IMPORT_FAILED = "import_failed"
     CONTROL_CHARACTERS = "control_characters"
     INVISIBLE_CHARACTERS = "invisible_characters"
     # The survey, the open link and leads

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import codecs
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -8,7 +10,7 @@ from pmo_platform.forms import BoundedDateTimeField, TextField
 
 from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
-from .respondent_csv import csv_size_problem
+from .respondent_csv import IMPORT_MAX_BYTES, csv_size_problem, not_utf8_problem
 from .services.campaign_rules import MAX_REMINDERS, REMINDER_INTERVAL_DAYS
 from .services.instrument_rules import ITEM_WEIGHT
 
@@ -94,22 +96,37 @@ class RespondentForm(forms.Form):
 
 
 class RespondentCsvForm(forms.Form):
+    """The campaign page's CSV upload: only what is cheap to check in the request (its size and
+    that it is UTF-8); the worker checks every row (services/respondent_imports.py)."""
+
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
             "Columns: email (required), name, language (en or sv), role_level "
-            "(leadership, pmo, project_manager, team_member, other), department. At most 1 MB."
+            "(leadership, pmo, project_manager, team_member, other), department. At most 20 MB "
+            "and 200,000 rows."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        # The import's own size rule, checked before the file is read into memory.
-        problem = csv_size_problem(upload.size)
+        self.file_name = upload.name or ""
+        # The import's own size rule, checked before the file is read.
+        problem = csv_size_problem(upload.size, IMPORT_MAX_BYTES)
         if problem is not None:
             raise forms.ValidationError(problem.reason, code=problem.code)
-        return upload.read()
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunks = []
+        try:
+            for chunk in upload.chunks():
+                decoder.decode(chunk)
+                chunks.append(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            problem = not_utf8_problem()
+            raise forms.ValidationError(problem.reason, code=problem.code) from None
+        return b"".join(chunks)
 
 
 class LeadForm(forms.Form):

@@ -439,3 +439,6 @@ class PrivacySettings(TenantModel):
                 name="privacy_retention_range",
             ),
         ]
+
+
+from .import_models import *  # noqa: E402, F403  (CSV imports: assessments/import_models.py)

@@ -21,6 +21,9 @@ from .models import RoleLevel
 
 CSV_MAX_BYTES = 1024 * 1024
 CSV_MAX_ROWS = 5000
+# The campaign page's import runs in a worker (services/respondent_imports.py): larger files.
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_MAX_ROWS = 200_000
 
 
 # Respondent.email's column (an EmailField); Django's validator alone allows up to 320.
@@ -137,34 +140,32 @@ def _unreadable(reader, exc: csv.Error) -> CsvProblem:
     )
 
 
-def csv_size_problem(size: int) -> CsvProblem | None:
-    """The one size rule of the import (the form checks an upload's size with it before
-    reading it; `parse_respondent_csv` checks the content, whoever calls)."""
-    if size <= CSV_MAX_BYTES:
+def csv_size_problem(size: int, max_bytes: int = CSV_MAX_BYTES) -> CsvProblem | None:
+    """The one size rule of an import (the form checks an upload's size with it before
+    reading it; the parsers check the content, whoever calls)."""
+    if size <= max_bytes:
         return None
     return CsvProblem(
         0,
         _("The file is larger than %(mb)s MB. Split it into smaller files.")
-        % {"mb": CSV_MAX_BYTES // (1024 * 1024)},
+        % {"mb": max_bytes // (1024 * 1024)},
         Code.CSV_TOO_LARGE,
     )
 
 
-def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]:
-    """Every row valid, or a CsvImportError listing every bad row with its line number."""
-    too_large = csv_size_problem(len(content))
-    if too_large is not None:
-        raise CsvImportError([too_large])
+def decode_csv(content: bytes) -> str:
     try:
-        text = content.decode("utf-8-sig")
+        return content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CsvImportError(
-            [
-                CsvProblem(
-                    0, _("The file is not UTF-8 text. Save it as CSV UTF-8."), Code.CSV_NOT_UTF8
-                )
-            ]
-        ) from None
+        raise CsvImportError([not_utf8_problem()]) from None
+
+
+def not_utf8_problem() -> CsvProblem:
+    return CsvProblem(0, _("The file is not UTF-8 text. Save it as CSV UTF-8."), Code.CSV_NOT_UTF8)
+
+
+def csv_reader(text: str) -> csv.DictReader:
+    """A reader over `text` whose header names an email column, or a CsvImportError."""
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -187,26 +188,48 @@ def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]
             ]
         )
     reader.fieldnames = headers
+    return reader
+
+
+def read_respondent_rows(
+    reader: csv.DictReader, *, default_language: str, max_rows: int, on_row=None
+) -> tuple[list[dict], list[CsvProblem]]:
+    """Every row cleaned and every problem with its line, reading the file once; `on_row(n)` is
+    called after each line (the worker reports progress with it)."""
     rows, problems = [], []
     try:
-        _read_rows(reader, rows, problems, default_language)
+        _read_rows(reader, rows, problems, default_language, max_rows, on_row)
     except csv.Error as exc:
         problems.append(_unreadable(reader, exc))
+    if not rows and not problems:
+        problems.append(CsvProblem(0, _("The file has no rows to import."), Code.CSV_EMPTY))
+    return rows, problems
+
+
+def parse_respondent_csv(*, content: bytes, default_language: str) -> list[dict]:
+    """Every row valid, or a CsvImportError listing every bad row with its line number."""
+    too_large = csv_size_problem(len(content))
+    if too_large is not None:
+        raise CsvImportError([too_large])
+    reader = csv_reader(decode_csv(content))
+    rows, problems = read_respondent_rows(
+        reader, default_language=default_language, max_rows=CSV_MAX_ROWS
+    )
     if problems:
         raise CsvImportError(problems)
-    if not rows:
-        raise CsvImportError([CsvProblem(0, _("The file has no rows to import."), Code.CSV_EMPTY)])
     return rows
 
 
-def _read_rows(reader, rows: list, problems: list, default_language: str) -> None:
+def _read_rows(reader, rows, problems, default_language, max_rows, on_row) -> None:
     for row in reader:
         line = reader.line_num
-        if len(rows) + len(problems) >= CSV_MAX_ROWS:
+        if on_row is not None:
+            on_row(len(rows) + len(problems))
+        if len(rows) + len(problems) >= max_rows:
             problems.append(
                 CsvProblem(
                     line,
-                    _("More than %(max)s rows.") % {"max": CSV_MAX_ROWS},
+                    _("More than %(max)s rows.") % {"max": max_rows},
                     Code.CSV_TOO_MANY_ROWS,
                 )
             )

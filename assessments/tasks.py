@@ -125,3 +125,23 @@ def email_sweep() -> int:
     with all_firms():  # the operator role's connection: reads ids across firms
         firm_ids = selectors.firms_with_email_work()
     return enqueue_each(resume_emails, [{"firm_id": firm_id} for firm_id in firm_ids])
+
+
+@shared_task(
+    base=FirmTask,
+    name="assessments.import_respondents",
+    atomic=False,  # progress commits as it goes; the rows are written in one transaction
+    **RETRY_OPTIONS,
+)
+def import_respondents(*, firm, import_id: int) -> str:
+    """Check and write one campaign's CSV import (a redelivered task does nothing)."""
+    return services.respondent_import_process(firm=firm, import_id=import_id)
+
+
+@shared_task(name="assessments.import_sweep", ignore_result=True, **RETRY_OPTIONS)
+def import_sweep() -> int:
+    """Beat, every 30 seconds: imports whose task was lost or whose worker died (no progress for
+    a minute; ids only), each handed to `import_respondents` again."""
+    with all_firms():  # the operator role's connection: reads ids across firms
+        pairs = selectors.respondent_imports_stalled(now=timezone.now())
+    return enqueue_each(import_respondents, [{"firm_id": f, "import_id": i} for f, i in pairs])

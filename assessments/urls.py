@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import campaigns, instruments, privacy, public
+from .views import campaigns, imports, instruments, privacy, public
 
 app_name = "assessments"
 
@@ -22,8 +22,13 @@ urlpatterns = [
     ),
     path(
         "campaigns/<int:campaign_id>/respondents/import/",
-        campaigns.respondents_import,
+        imports.respondents_import,
         name="respondents_import",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/imports/<int:import_id>/status/",
+        imports.import_status,
+        name="import_status",
     ),
     path(
         "campaigns/<int:campaign_id>/respondents/<int:respondent_id>/resend/",

@@ -80,6 +80,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.email_sweep",
         "schedule": timedelta(seconds=20),
     },
+    # Takes over CSV imports whose task was lost or whose worker died (no progress for 60 s).
+    "respondent-import-sweep": {
+        "task": "assessments.import_sweep",
+        "schedule": timedelta(seconds=30),
+    },
     "report-notice-sweep": {
         "task": "reports.notice_sweep",
         "schedule": timedelta(seconds=20),

@@ -64,6 +64,8 @@ TASK_QUEUES = {
     "assessments.retention_sweep": DEFAULT,
     "assessments.erase_campaign_identities": DEFAULT,
     "assessments.email_sweep": DEFAULT,
+    "assessments.import_respondents": DEFAULT,
+    "assessments.import_sweep": DEFAULT,
     "reports.sweep_builds": DEFAULT,
     "reports.notice_sweep": DEFAULT,
     "accounts.account_email_sweep": DEFAULT,

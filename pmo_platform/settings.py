@@ -286,7 +286,8 @@ STORAGES = {
 # A request body without its files (form fields, a JSON body) is at most this large: the largest
 # form (an instrument's texts, a survey page) is a few tens of KB. Larger is a 400 page
 # (pmo_platform.views.bad_request). Uploaded files are not counted: they have their own limits
-# (LOGO_MAX_BYTES, the CSV import's CSV_MAX_BYTES) and go to disk past FILE_UPLOAD_MAX_MEMORY_SIZE.
+# (LOGO_MAX_BYTES, the CSV import's IMPORT_MAX_BYTES, 20 MB) and go to disk past
+# FILE_UPLOAD_MAX_MEMORY_SIZE.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024
 # The survey page has one field per statement (an instrument has well under 200); no form has
 # more than a few hundred fields, and none takes more than one file.

@@ -27,6 +27,12 @@ from .campaigns import (
     uninvited_ids,
 )
 from .feeds import FEED_ORDER, dimension_order, lead_feed, response_feed
+from .imports import (
+    IMPORT_STALE_SECONDS,
+    latest_respondent_import,
+    respondent_import_get,
+    respondent_imports_stalled,
+)
 from .instruments import (
     advice_get,
     counterpart,
@@ -72,6 +78,7 @@ __all__ = [
     "FEED_ORDER",
     "FINAL_STATUSES",
     "FOLLOWUP_DAYS",
+    "IMPORT_STALE_SECONDS",
     "RESPONDENT_STATUSES",
     "advice_for",
     "advice_get",
@@ -101,6 +108,7 @@ __all__ = [
     "invitation_count",
     "item_get",
     "item_in_version",
+    "latest_respondent_import",
     "lead_feed",
     "leads",
     "lifecycle_step_due",
@@ -116,6 +124,8 @@ __all__ = [
     "reminder_candidates",
     "reminder_recipients",
     "respondent_by_token",
+    "respondent_import_get",
+    "respondent_imports_stalled",
     "respondent_status_filter",
     "response_feed",
     "result_view",

@@ -79,6 +79,7 @@ from .privacy import (
     privacy_settings_update,
     respondent_erase,
 )
+from .respondent_imports import respondent_import_process, respondent_import_start
 from .respondents import (
     respondent_remove,
     respondent_resend,
@@ -152,6 +153,8 @@ __all__ = [
     "respondent_email_send",
     "respondent_emails_send_batch",
     "respondent_erase",
+    "respondent_import_process",
+    "respondent_import_start",
     "respondent_opened",
     "respondent_remove",
     "respondent_resend",

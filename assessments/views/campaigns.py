@@ -23,7 +23,7 @@ from .. import selectors, services
 from ..access import access_campaign, access_respondent, client_filter
 from ..forms import CampaignForm, RespondentCsvForm, RespondentForm
 from ..models import CampaignStatus
-from ..respondent_csv import CsvImportError, clean_respondent_row
+from ..respondent_csv import clean_respondent_row
 
 
 def _campaign_form(request, data=None, initial=None):
@@ -124,6 +124,7 @@ def _detail_context(request, campaign, **extra):
         "respondents": selectors.campaign_respondents(campaign=campaign)[:500],
         "respondent_form": RespondentForm(initial={"language": campaign.default_language}),
         "csv_form": RespondentCsvForm(),
+        "respondent_import": selectors.latest_respondent_import(campaign=campaign),
         "previews": _preview(campaign, firm),
         "open_link": (
             settings.SITE_URL
@@ -218,38 +219,6 @@ def respondent_add(request, firm_slug, campaign_id):
         request,
         "assessments/campaign_detail.html",
         _detail_context(request, campaign, respondent_form=form),
-        status=400,
-    )
-
-
-@require_POST
-@firm_staff
-def respondents_import(request, firm_slug, campaign_id):
-    campaign = access_campaign(request.firm_access, campaign_id)
-    form = RespondentCsvForm(request.POST, request.FILES)
-    problems = []
-    if form.is_valid():
-        try:
-            result = services.respondents_import_csv(
-                firm=request.firm,
-                actor=request.user,
-                campaign=campaign,
-                content=form.cleaned_data["file"],
-            )
-        except CsvImportError as exc:
-            problems = exc.problems
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Imported: %(created)s new, %(updated)s updated.") % result,
-            )
-            return _to_detail(firm_slug, campaign)
-    return render(
-        request,
-        "assessments/campaign_detail.html",
-        _detail_context(request, campaign, csv_form=form, csv_problems=problems),
         status=400,
     )
 

@@ -58,6 +58,11 @@ def answer_all(client, path, world, version, value=4):
         assert response.status_code == 200, response.content
 
 
+def campaign_respondent_count(world, campaign) -> int:
+    with firm_context(world.firm):
+        return campaign.respondents.count()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_campaign_end_to_end_through_the_worker(client, celery_worker, firm_a):
     brand(firm_a)
@@ -81,6 +86,8 @@ def test_campaign_end_to_end_through_the_worker(client, celery_worker, firm_a):
         reverse("assessments:respondents_import", args=[slug, campaign.pk]), {"file": upload}
     )
     assert response.status_code == 302
+    # The worker imports the file (services/respondent_imports.py).
+    wait_for(lambda: campaign_respondent_count(firm_a, campaign) == 3)
     assert mail.outbox == []  # a draft campaign sends nothing yet
 
     client.post(reverse("assessments:campaign_launch", args=[slug, campaign.pk]))

@@ -330,6 +330,7 @@ SHOW_ONLY = {
     "assessments:campaign_list",
     "assessments:campaign_detail",
     "assessments:campaign_stats",
+    "assessments:import_status",
     "assessments:leads",
     "assessments:instrument_list",
     "assessments:version_detail",

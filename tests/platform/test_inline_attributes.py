@@ -28,6 +28,7 @@ INLINE = re.compile(r"\s(style|on[a-z]+)\s*=", re.IGNORECASE)
 NOT_HTML = {
     "accounts:logo",
     "assessments:campaign_stats",
+    "assessments:import_status",
     "reports:report_csv",
     "reports:report_pdf",
 }

@@ -20,7 +20,7 @@ from accounts.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from assessments.models import Campaign, InstrumentVersion, Item, Respondent
+from assessments.models import Campaign, InstrumentVersion, Item, Respondent, RespondentImport
 from pmo_platform.tenancy import firm_context
 from reports import services as report_services
 from reports.models import Report
@@ -76,6 +76,7 @@ URLS = {
     "assessments:campaign_remind": (STAFF, ["campaign_id"], False),
     "assessments:respondent_add": (STAFF, ["campaign_id"], False),
     "assessments:respondents_import": (STAFF, ["campaign_id"], False),
+    "assessments:import_status": (STAFF, ["campaign_id", "import_id"], True),
     "assessments:respondent_resend": (STAFF, ["campaign_id", "respondent_id"], False),
     "assessments:leads": (STAFF, [], True),
     # A person's data by email: export, erasure and retention (assessments/test_privacy.py).
@@ -173,7 +174,11 @@ def objects(firm_a, firm_b):
             delivery = services.webhook_send_test(
                 firm=world.firm, actor=world.owner, endpoint=endpoint
             )
+            respondent_import = RespondentImport.objects.create(
+                firm=world.firm, campaign=campaign, status="done", created_by=world.consultant
+            )
             return {
+                "import_id": respondent_import.pk,
                 "key_id": api_key.pk,
                 "endpoint_id": endpoint.pk,
                 "delivery_id": delivery.pk,
@@ -345,6 +350,7 @@ def test_owner_can_open_every_page_of_own_firm(client, firm_a, objects, name):
     if name not in (
         "accounts:logo",
         "assessments:campaign_stats",
+        "assessments:import_status",
         "reports:report_csv",
         "reports:report_pdf",
     ):
