@@ -51,6 +51,8 @@ class AssessmentsErrorCode(StrEnum):
     CSV_TOO_MANY_COLUMNS = "csv_too_many_columns"
     CSV_ROW_INVALID = "csv_row_invalid"
     CONTROL_CHARACTERS = "control_characters"
+    # The campaign page's respondent list
+    INVALID_PAGE = "invalid_page"
     INVISIBLE_CHARACTERS = "invisible_characters"
     # The survey, the open link and leads
     ALREADY_SUBMITTED = "already_submitted"
