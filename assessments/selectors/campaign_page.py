@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Field, Func, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import F, Field, Func, QuerySet, Value
 from django.db.models.lookups import GreaterThan, LessThan
 from django.utils.translation import gettext_lazy as _
 
@@ -23,61 +24,63 @@ PAGE_SIZE = 50
 LIST_ORDER = ("email", "id")
 
 
+# One scan of the campaign's rows for every figure: the totals (the empty grouping set), each
+# role level and each department. Raw SQL for GROUPING SETS, which the ORM cannot write; the
+# firm's row-level security applies to it as to any query, and it names the firm as well.
+# The status counts are `Respondent.status` (the first moment set, bounced first).
+_STATS = """
+SELECT GROUPING(role_level) AS no_role, GROUPING(department) AS no_department,
+       role_level, department,
+       COUNT(*) FILTER (WHERE source = 'invited') AS invited,
+       COUNT(*) FILTER (WHERE source = 'invited' AND completed_at IS NOT NULL) AS completed,
+       COUNT(*) FILTER (WHERE source = 'open_link' AND completed_at IS NOT NULL) AS open_link,
+       COUNT(*) FILTER (WHERE source = 'invited' AND sent_at IS NULL AND bounced_at IS NULL)
+           AS queued,
+       COUNT(*) FILTER (WHERE sent_at IS NOT NULL AND opened_at IS NULL
+                        AND completed_at IS NULL AND bounced_at IS NULL) AS sent,
+       COUNT(*) FILTER (WHERE opened_at IS NOT NULL AND started_at IS NULL
+                        AND completed_at IS NULL AND bounced_at IS NULL) AS opened,
+       COUNT(*) FILTER (WHERE started_at IS NOT NULL AND completed_at IS NULL
+                        AND bounced_at IS NULL) AS started,
+       COUNT(*) FILTER (WHERE bounced_at IS NOT NULL AND completed_at IS NULL) AS bounced
+FROM assessments_respondent
+WHERE firm_id = %s AND campaign_id = %s
+GROUP BY GROUPING SETS ((), (role_level), (department))
+"""
+TOTALS = ("invited", "open_link", "queued", "sent", "opened", "started", "completed", "bounced")
+
+
 def campaign_stats(*, campaign: Campaign) -> dict:
     """Response rates overall, by role level and by department (the TOP_DEPARTMENTS largest and
-    one row for the others), and invitation statuses: three aggregate queries."""
-    base = Respondent.objects.filter(campaign=campaign)
-    totals = base.aggregate(
-        invited=Count("id", filter=Q(source=Source.INVITED)),
-        open_link=Count("id", filter=Q(source=Source.OPEN_LINK, completed_at__isnull=False)),
-        queued=Count(
-            "id", filter=Q(source=Source.INVITED, sent_at__isnull=True, bounced_at__isnull=True)
-        ),
-        sent=Count(
-            "id",
-            filter=Q(
-                sent_at__isnull=False,
-                opened_at__isnull=True,
-                completed_at__isnull=True,
-                bounced_at__isnull=True,
-            ),
-        ),
-        opened=Count(
-            "id",
-            filter=Q(
-                opened_at__isnull=False,
-                started_at__isnull=True,
-                completed_at__isnull=True,
-                bounced_at__isnull=True,
-            ),
-        ),
-        started=Count(
-            "id",
-            filter=Q(started_at__isnull=False, completed_at__isnull=True, bounced_at__isnull=True),
-        ),
-        completed=Count("id", filter=Q(completed_at__isnull=False, source=Source.INVITED)),
-        bounced=Count("id", filter=Q(bounced_at__isnull=False, completed_at__isnull=True)),
-    )
-    invited = base.filter(source=Source.INVITED)
-    done = Q(completed_at__isnull=False)
-    counts = {"invited": Count("id"), "completed": Count("id", filter=done)}
+    one row for the others), and invitation statuses: one aggregate query, one scan."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STATS, [campaign.firm_id, campaign.pk])
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    totals = dict.fromkeys(TOTALS, 0)
+    roles, departments = [], []
+    for row in rows:
+        if row["no_role"] and row["no_department"]:
+            totals = {key: row[key] for key in TOTALS}
+        elif row["invited"] and not row["no_role"]:
+            roles.append(row)
+        elif row["invited"]:
+            departments.append(row)
     labels = dict(RoleLevel.choices)
     totals["segments"] = [
         _segment(row, "role_level", labels.get(row["role_level"], "—"))
-        for row in invited.values("role_level").annotate(**counts).order_by("role_level")
+        for row in sorted(roles, key=lambda r: r["role_level"])
     ]
-    departments = [
+    departments.sort(key=lambda r: (-r["invited"], r["department"]))
+    shown = [
         _segment(row, "department", row["department"] or "—")
-        for row in invited.values("department")
-        .annotate(**counts)
-        .order_by("-invited", "department")[:TOP_DEPARTMENTS]
+        for row in departments[:TOP_DEPARTMENTS]
     ]
-    rest = {key: totals[key] - sum(d[key] for d in departments) for key in ("invited", "completed")}
-    if rest["invited"]:
-        departments.append(
-            _segment(rest | {"department": None}, "department", _("Other departments"))
-        )
-    totals["departments"] = departments
+    rest = departments[TOP_DEPARTMENTS:]
+    if rest:
+        other = {key: sum(r[key] for r in rest) for key in ("invited", "completed")}
+        shown.append(_segment(other | {"department": None}, "department", _("Other departments")))
+    totals["departments"] = shown
     totals["rate"] = _rate(totals["completed"], totals["invited"])
     return totals
 
