@@ -53,6 +53,8 @@ class AssessmentsErrorCode(StrEnum):
     IMPORT_RUNNING = "import_running"
     IMPORT_FAILED = "import_failed"
     CONTROL_CHARACTERS = "control_characters"
+    # The campaign page's respondent list
+    INVALID_PAGE = "invalid_page"
     INVISIBLE_CHARACTERS = "invisible_characters"
     # The survey, the open link and leads
     ALREADY_SUBMITTED = "already_submitted"

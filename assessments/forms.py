@@ -11,6 +11,7 @@ from pmo_platform.forms import BoundedDateTimeField, TextField
 from .error_codes import AssessmentsErrorCode as Code
 from .models import RoleLevel
 from .respondent_csv import IMPORT_MAX_BYTES, csv_size_problem, not_utf8_problem
+from .respondent_list import decode_key
 from .services.campaign_rules import MAX_REMINDERS, REMINDER_INTERVAL_DAYS
 from .services.instrument_rules import ITEM_WEIGHT
 
@@ -93,6 +94,57 @@ class RespondentForm(forms.Form):
         label=_("Role level"), choices=[("", "—"), *RoleLevel.choices], required=False
     )
     department = TextField(label=_("Department"), max_length=100, required=False)
+
+
+def _status_choices():
+    return [
+        ("", _("Any status")),
+        ("queued", _("Queued")),
+        ("sent", _("Sent")),
+        ("opened", _("Opened")),
+        ("started", _("Started")),
+        ("completed", _("Completed")),
+        ("bounced", _("Bounced")),
+    ]
+
+
+class RespondentFilterForm(forms.Form):
+    """The campaign page's respondent list (GET): search, filters and where the page starts. A
+    value that does not pass is shown with its error and ignored; the rest still apply."""
+
+    q = TextField(label=_("Email contains"), max_length=100, required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=_status_choices, required=False)
+    role_level = forms.ChoiceField(
+        label=_("Role level"),
+        choices=[("", _("Any role level")), *RoleLevel.choices],
+        required=False,
+    )
+    department = TextField(
+        label=_("Department"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "respondent-departments"}),
+    )
+    after = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
+    last = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def _key(self, name):
+        value = self.cleaned_data[name]
+        if not value:
+            return None
+        key = decode_key(value)
+        if key is None:
+            raise forms.ValidationError(
+                _("That page link is not valid; showing the first page."), code=Code.INVALID_PAGE
+            )
+        return key
+
+    def clean_after(self):
+        return self._key("after")
+
+    def clean_before(self):
+        return self._key("before")
 
 
 class RespondentCsvForm(forms.Form):

@@ -9,9 +9,10 @@ edit. A version that has answers is frozen: editing it forks a new version.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -262,6 +263,49 @@ class Source(models.TextChoices):
     OPEN_LINK = "open_link", _("Open link")
 
 
+# A respondent's invitation status (`Respondent.status`): the first of these moments that is set;
+# "queued" when none is.
+RESPONDENT_STATUSES = ("bounced", "completed", "started", "opened", "sent")
+RESPONDENT_STATUS_CHOICES = ("queued", *reversed(RESPONDENT_STATUSES))
+
+
+def respondent_status_filter(status: str) -> Q:
+    """The respondents whose `Respondent.status` is `status` (one of RESPONDENT_STATUS_CHOICES):
+    IS NULL / IS NOT NULL tests only, so each status has a partial index (below)."""
+    if status == "queued":
+        return Q(**{f"{name}_at__isnull": True for name in RESPONDENT_STATUSES})
+    earlier = RESPONDENT_STATUSES[: RESPONDENT_STATUSES.index(status)]
+    return Q(**{f"{name}_at__isnull": True for name in earlier}, **{f"{status}_at__isnull": False})
+
+
+# The campaign page's respondent list (`selectors.campaign_respondent_page`): invited people in
+# (email, id) order, a page being an index range wherever it starts; a filter by status, role
+# level or department has its own index in that order, and a search by email a trigram index.
+_INVITED = Q(source="invited")
+RESPONDENT_LIST_INDEXES = [
+    models.Index(fields=["campaign", "email", "id"], condition=_INVITED, name="respondent_list"),
+    models.Index(
+        fields=["campaign", "role_level", "email", "id"],
+        condition=_INVITED,
+        name="respondent_list_role",
+    ),
+    models.Index(
+        fields=["campaign", "department", "email", "id"],
+        condition=_INVITED,
+        name="respondent_list_department",
+    ),
+    *(
+        models.Index(
+            fields=["campaign", "email", "id"],
+            condition=_INVITED & respondent_status_filter(status),
+            name=f"respondent_list_{status}",
+        )
+        for status in RESPONDENT_STATUS_CHOICES
+    ),
+    GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="respondent_email_trgm"),
+]
+
+
 class Respondent(TenantModel):
     """One person answering one campaign, reached by a personal link.
 
@@ -322,6 +366,7 @@ class Respondent(TenantModel):
             # One campaign's feed: a page is an index range wherever it starts, however many
             # rows the campaign and the firm's other campaigns have (bench/api_lists.py).
             models.Index(fields=["campaign", "sync_xid", "id"], name="respondent_campaign_sync"),
+            *RESPONDENT_LIST_INDEXES,
         ]
 
     def __str__(self):
@@ -329,7 +374,7 @@ class Respondent(TenantModel):
 
     @property
     def status(self) -> str:
-        for name in ("bounced", "completed", "started", "opened", "sent"):
+        for name in RESPONDENT_STATUSES:
             if getattr(self, f"{name}_at") is not None:
                 return name
         return "queued"

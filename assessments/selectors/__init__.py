@@ -2,16 +2,23 @@
 
 One module per concern; every name is importable from `assessments.selectors` as well."""
 
+from ..models import RESPONDENT_STATUSES, respondent_status_filter
+from .campaign_page import (
+    PAGE_SIZE,
+    TOP_DEPARTMENTS,
+    RespondentFilters,
+    RespondentPage,
+    campaign_respondent_page,
+    campaign_stats,
+)
 from .campaigns import (
     FOLLOWUP_DAYS,
-    RESPONDENT_STATUSES,
     campaign_email_recipients,
     campaign_get,
     campaign_list,
     campaign_respondent_get,
     campaign_respondents,
     campaign_response_counts,
-    campaign_stats,
     campaigns_with_lifecycle_due,
     campaigns_with_timed_work,
     clients_for_campaigns,
@@ -23,7 +30,6 @@ from .campaigns import (
     missing_invitations,
     reminder_candidates,
     reminder_recipients,
-    respondent_status_filter,
     uninvited_ids,
 )
 from .feeds import FEED_ORDER, dimension_order, lead_feed, response_feed
@@ -79,7 +85,11 @@ __all__ = [
     "FINAL_STATUSES",
     "FOLLOWUP_DAYS",
     "IMPORT_STALE_SECONDS",
+    "PAGE_SIZE",
     "RESPONDENT_STATUSES",
+    "TOP_DEPARTMENTS",
+    "RespondentFilters",
+    "RespondentPage",
     "advice_for",
     "advice_get",
     "answer_count",
@@ -91,6 +101,7 @@ __all__ = [
     "campaign_has_email",
     "campaign_list",
     "campaign_respondent_get",
+    "campaign_respondent_page",
     "campaign_respondents",
     "campaign_response_counts",
     "campaign_stats",

@@ -29,8 +29,8 @@ from ..models import (
     EmailLog,
     EmailStatus,
     Respondent,
-    RoleLevel,
     Source,
+    respondent_status_filter,
 )
 
 # Follow-up tips go out this many days after completion (follow-up 1, 2, 3).
@@ -68,62 +68,6 @@ def campaign_get(*, firm: Firm, pk: int) -> Campaign | None:
     )
 
 
-def campaign_stats(*, campaign: Campaign) -> dict:
-    """Response rates overall and by segment, and invitation statuses, in two queries."""
-    base = Respondent.objects.filter(campaign=campaign)
-    totals = base.aggregate(
-        invited=Count("id", filter=Q(source=Source.INVITED)),
-        open_link=Count("id", filter=Q(source=Source.OPEN_LINK, completed_at__isnull=False)),
-        queued=Count(
-            "id", filter=Q(source=Source.INVITED, sent_at__isnull=True, bounced_at__isnull=True)
-        ),
-        sent=Count(
-            "id",
-            filter=Q(
-                sent_at__isnull=False,
-                opened_at__isnull=True,
-                completed_at__isnull=True,
-                bounced_at__isnull=True,
-            ),
-        ),
-        opened=Count(
-            "id",
-            filter=Q(
-                opened_at__isnull=False,
-                started_at__isnull=True,
-                completed_at__isnull=True,
-                bounced_at__isnull=True,
-            ),
-        ),
-        started=Count(
-            "id",
-            filter=Q(started_at__isnull=False, completed_at__isnull=True, bounced_at__isnull=True),
-        ),
-        completed=Count("id", filter=Q(completed_at__isnull=False, source=Source.INVITED)),
-        bounced=Count("id", filter=Q(bounced_at__isnull=False, completed_at__isnull=True)),
-    )
-    labels = dict(RoleLevel.choices)
-    segments = []
-    for row in (
-        base.filter(source=Source.INVITED)
-        .values("role_level")
-        .annotate(invited=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False)))
-        .order_by("role_level")
-    ):
-        segments.append(
-            {
-                "role_level": row["role_level"],
-                "label": labels.get(row["role_level"], "—") if row["role_level"] else "—",
-                "invited": row["invited"],
-                "completed": row["completed"],
-                "rate": _rate(row["completed"], row["invited"]),
-            }
-        )
-    totals["rate"] = _rate(totals["completed"], totals["invited"])
-    totals["segments"] = segments
-    return totals
-
-
 def campaign_response_counts(*, campaign: Campaign) -> dict:
     """The campaign's counts for webhook payloads, in one query: invited respondents, those of
     them who completed, completed open-link responses, and the response rate in percent."""
@@ -139,19 +83,6 @@ def campaign_response_counts(*, campaign: Campaign) -> dict:
 
 def _rate(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
-
-
-# A respondent's invitation status (`Respondent.status`): the first of these moments that is set.
-RESPONDENT_STATUSES = ("bounced", "completed", "started", "opened", "sent")
-
-
-def respondent_status_filter(status: str) -> Q:
-    """The respondents whose `Respondent.status` is `status` (one of RESPONDENT_STATUSES or
-    "queued")."""
-    if status == "queued":
-        return Q(**{f"{name}_at__isnull": True for name in RESPONDENT_STATUSES})
-    earlier = RESPONDENT_STATUSES[: RESPONDENT_STATUSES.index(status)]
-    return Q(**{f"{name}_at__isnull": True for name in earlier}, **{f"{status}_at__isnull": False})
 
 
 def campaign_respondents(*, campaign: Campaign, status: str | None = None) -> QuerySet[Respondent]:

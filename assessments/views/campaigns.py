@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,9 +22,10 @@ from pmo_platform.forms import add_service_errors, perform
 
 from .. import selectors, services
 from ..access import access_campaign, access_respondent, client_filter
-from ..forms import CampaignForm, RespondentCsvForm, RespondentForm
+from ..forms import CampaignForm, RespondentCsvForm, RespondentFilterForm, RespondentForm
 from ..models import CampaignStatus
 from ..respondent_csv import clean_respondent_row
+from ..respondent_list import encode_key
 
 
 def _campaign_form(request, data=None, initial=None):
@@ -121,7 +123,7 @@ def _detail_context(request, campaign, **extra):
     context = {
         "campaign": campaign,
         "stats": selectors.campaign_stats(campaign=campaign),
-        "respondents": selectors.campaign_respondents(campaign=campaign)[:500],
+        **_respondent_list(request, campaign),
         "respondent_form": RespondentForm(initial={"language": campaign.default_language}),
         "csv_form": RespondentCsvForm(),
         "respondent_import": selectors.latest_respondent_import(campaign=campaign),
@@ -138,6 +140,59 @@ def _detail_context(request, campaign, **extra):
     }
     context.update(extra)
     return context
+
+
+def _respondent_list(request, campaign) -> dict:
+    """A page of the respondents (search, filters and page from the query string; a value that
+    does not pass is shown with its error and left out) and the links to the pages around it,
+    which keep the filters."""
+    form = RespondentFilterForm(request.GET or None)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    filters = selectors.RespondentFilters(
+        search=data.get("q", ""),
+        status=data.get("status", ""),
+        role_level=data.get("role_level", ""),
+        department=data.get("department", ""),
+    )
+    after = data.get("after")
+    page = selectors.campaign_respondent_page(
+        firm=request.firm,
+        campaign=campaign,
+        filters=filters,
+        after=after,
+        before=None if after else data.get("before"),
+        last=bool(data.get("last")),
+    )
+    kept = {
+        name: value
+        for name, value in (
+            ("q", filters.search),
+            ("status", filters.status),
+            ("role_level", filters.role_level),
+            ("department", filters.department),
+        )
+        if value
+    }
+
+    def link(**position):
+        return "?" + urlencode(kept | position)
+
+    links = {}
+    if page.previous_key:
+        links["first"] = link()
+        links["previous"] = link(before=encode_key(page.previous_key))
+    if page.next_key:
+        links["next"] = link(after=encode_key(page.next_key))
+        links["last"] = link(last=1)
+    return {
+        "respondents": page.rows,
+        "respondent_filter": form if form.is_bound else RespondentFilterForm(),
+        "respondent_filtered": bool(kept),
+        "respondent_pages": links,
+        "respondent_page_size": selectors.PAGE_SIZE,
+        "top_departments": selectors.TOP_DEPARTMENTS,
+    }
 
 
 @firm_staff

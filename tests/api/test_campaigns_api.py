@@ -324,7 +324,12 @@ def test_stats_are_the_campaign_pages_figures(api_a, client, firm_a):
     }
     client.force_login(firm_a.consultant)
     page = client.get(reverse("assessments:campaign_stats", args=[firm_a.firm.slug, campaign.pk]))
-    assert body == page.json()
+    figures = page.json()
+    # The page also shows departments (top 10 and "other"); the API's stats do not serve them yet.
+    assert figures.pop("departments") == [
+        {"department": "", "label": "—", "invited": 9, "completed": 2, "rate": 22}
+    ]
+    assert body == figures
 
 
 def test_another_firms_campaign_is_a_404_and_nothing_changes(api_a, api_b, firm_a):

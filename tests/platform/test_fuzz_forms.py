@@ -11,6 +11,7 @@ entry appears. Examples are derandomized and no example database is kept, so CI 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -53,7 +54,7 @@ from pmo_platform.tenancy import firm_context
 from reports.models import Report, ReportSettings
 from tests.helpers import add_people, new_campaign, person
 
-from .test_permissions import MANAGERS, PORTAL, PUBLIC, STAFF, URLS
+from .test_permissions import GET_PARAMS, MANAGERS, PORTAL, PUBLIC, STAFF, URLS
 
 pytestmark = pytest.mark.django_db
 
@@ -502,3 +503,46 @@ def test_generated_json_never_breaks_the_autosave(client, world, body):
             path, data=payload.encode("utf-8", "surrogatepass"), content_type="application/json"
         ),
     )
+
+
+# The query parameters of the pages that read them (the permission table's GET_PARAMS), and
+# page links that decode to the wrong things (each is always tried).
+def _raw_key(value) -> str:
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+ODD_KEYS = [
+    _raw_key(v)
+    for v in (
+        ["a", 0], ["a", 2**70], [1, 1], ["a" * 300, 1], ["\ud800", 1], ["a\x00", 1],
+        [None, 1], {"a": 1}, ["a", True], ["a", 1.5], ["a", 1, 2], "a",
+    )
+] + ["!!!", "e30", "=" * 10, "_" * 401]  # fmt: skip
+QUERY_VALUES = st.one_of(HOSTILE, st.sampled_from(ODD_KEYS))
+
+
+@FUZZ
+@given(
+    params=st.dictionaries(
+        st.one_of(st.sampled_from(sorted({k for p in GET_PARAMS.values() for k in p}
+                                         | {"before", "last"})), HOSTILE),
+        QUERY_VALUES,
+        max_size=6,
+    )
+)  # fmt: skip
+def test_generated_query_strings_never_break_a_page(client, world, params):
+    for name in GET_PARAMS:
+        client.logout()
+        _login(client, name, world[0])
+        response = client.get(_path(name, world), params)
+        assert response.status_code < 500, (name, params)
+
+
+def test_every_odd_page_link_is_ignored_not_an_error(client, world):
+    name = "assessments:campaign_detail"
+    _login(client, name, world[0])
+    for key in ODD_KEYS:
+        for param in ("after", "before"):
+            response = client.get(_path(name, world), {param: key})
+            assert response.status_code == 200, (param, key)

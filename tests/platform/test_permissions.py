@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.http import urlencode
 
 from accounts import services
 from accounts.models import (
@@ -21,6 +22,7 @@ from accounts.models import (
     WebhookEvent,
 )
 from assessments.models import Campaign, InstrumentVersion, Item, Respondent, RespondentImport
+from assessments.respondent_list import encode_key
 from pmo_platform.tenancy import firm_context
 from reports import services as report_services
 from reports.models import Report
@@ -108,6 +110,20 @@ URLS = {
     "reports:portal_report": (PORTAL, ["client_id", "report_id"], True),
     "reports:report_csv": (PORTAL, ["client_id", "report_id"], True),
     "reports:report_pdf": (PORTAL, ["client_id", "report_id"], True),
+}
+
+
+# The query parameters a page reads: every test below opens the page with them, so a filter
+# cannot open a way around the checks. (The campaign page's respondent list: search, filters,
+# a page link; tests/assessments/test_campaign_page.py has the rest.)
+GET_PARAMS = {
+    "assessments:campaign_detail": {
+        "q": "example",
+        "status": "queued",
+        "role_level": "pmo",
+        "department": "IT",
+        "after": encode_key(("a@example.com", 1)),
+    },
 }
 
 
@@ -202,7 +218,8 @@ def objects(firm_a, firm_b):
 
 def url(name, slug, ids):
     _who, needs, _get = URLS[name]
-    return reverse(name, kwargs={"firm_slug": slug, **{k: ids[k] for k in needs}})
+    path = reverse(name, kwargs={"firm_slug": slug, **{k: ids[k] for k in needs}})
+    return path + ("?" + urlencode(GET_PARAMS[name]) if name in GET_PARAMS else "")
 
 
 def refused(name, method):
