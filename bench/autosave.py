@@ -40,7 +40,7 @@ from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("BENCH_DATABASE", "pmo_bench_autosave")
-import api_data  # noqa: E402  (first: points the database settings at the bench database)
+import api_data
 
 ROOT = api_data.ROOT
 os.environ.setdefault("SURVEY_ANSWER_RATE", "1000000000/m")
@@ -111,13 +111,8 @@ def respondents(firm, campaign, count: int, label: str) -> tuple[list[int], list
     from pmo_platform.tenancy import firm_context
 
     stamp = f"{label}-{time.time_ns()}"
-    rows = [
-        new_respondent(
-            firm=firm, campaign=campaign, email=f"{stamp}-{n}@bench.example", name="",
-            language="en", role_level="team_member", source="invited",
-        )  # fmt: skip
-        for n in range(count)
-    ]
+    fields = {"firm": firm, "campaign": campaign, "language": "en", "source": "invited"}
+    rows = [new_respondent(email=f"{stamp}-{n}@bench.example", **fields) for n in range(count)]
     with firm_context(firm):
         Respondent.objects.bulk_create(rows, batch_size=1000)
     return [r.pk for r in rows], [respondent_token(r) for r in rows]
@@ -138,11 +133,11 @@ def server(port: int, workers: int, worker_class: str, threads: int) -> subproce
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
         "--worker-class", worker_class, "--threads", str(threads), "--log-level", "warning",
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (our own command)
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/floor/", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/floor/", timeout=2):
                 return process
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -167,7 +162,7 @@ def locust(host, target, tokens_file, users, seconds, out, pacing=0.0) -> dict:
         "--loglevel", "WARNING",
     ]  # fmt: skip
     with open(f"{prefix}.log", "w") as log:
-        subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=log, check=False)
+        subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=log, check=False)  # noqa: S603
     with open(env["BENCH_COUNTS"]) as file:
         saved = json.load(file)
     ms = sorted(saved["ms"])
