@@ -76,7 +76,8 @@ def respondent_opened(*, respondent: Respondent) -> None:
 # One statement per autosave: lock the respondent's row (a parallel submit waits, and an answer
 # never lands after `completed_at`), check that the respondent is still answering, the campaign
 # open and the item part of its version, upsert the answer, stamp `started_at` and freeze the
-# instrument version. Firm filters as the scoped ORM writes them (RLS checks them again).
+# instrument version; and count the respondent's answers (the others, as the statement's snapshot
+# sees them, plus this one). Firm filters as the scoped ORM writes them (RLS checks them again).
 _ANSWER_UPSERT = """
 WITH target AS (
     SELECT r.id FROM assessments_respondent r
@@ -100,14 +101,18 @@ WITH target AS (
     WHERE id = %(version)s AND firm_id = %(firm)s AND frozen_at IS NULL
         AND EXISTS (SELECT 1 FROM target)
 )
-SELECT id FROM saved
+SELECT saved.id, 1 + (
+    SELECT count(*) FROM assessments_answer a
+    WHERE a.firm_id = %(firm)s AND a.respondent_id = %(respondent)s AND a.item_id <> %(item)s
+) FROM saved
 """
 
 
 @transaction.atomic
 def answer_save(*, firm: Firm, respondent: Respondent, item_id: int, value: int | None) -> Answer:
     """Save one answer as it is given; `None` is "don't know". One SQL statement when it is
-    saved; the reason is looked up only when it is not."""
+    saved; the reason is looked up only when it is not. The answer returned carries
+    `answered`: how many statements the respondent has answered now."""
     campaign = respondent.campaign
     if value is not None and not 1 <= value <= 5:
         _check_answering(respondent)  # "already submitted" or "closed" comes first
@@ -139,9 +144,11 @@ def answer_save(*, firm: Firm, respondent: Respondent, item_id: int, value: int 
                 }
             )
         raise _closed()  # closed between the statement and the check
-    return Answer(
+    answer = Answer(
         pk=row[0], firm=firm, respondent=respondent, item_id=item_id, value=value, updated_at=now
     )
+    answer.answered = row[1]
+    return answer
 
 
 @transaction.atomic

@@ -160,7 +160,8 @@ def _autosave_limited(request, token) -> bool:
 @link_json
 def survey_answer(request, firm_slug, token):
     """Autosave of one answer (JSON), so a reload or a lost connection loses nothing. On the
-    hot path: one narrow respondent read, one statement saving the answer, one count."""
+    hot path: one narrow respondent read and one statement saving the answer (and counting).
+    """
     if _autosave_limited(request, token):
         return JsonResponse(
             {"error": _("Too many answers at once. Please wait a moment.")}, status=429
@@ -174,7 +175,9 @@ def survey_answer(request, firm_slug, token):
             raise BadJson(AssessmentsErrorCode.INVALID_ANSWER)
         value = payload.get("value", "")
         value = _parse_value(value if isinstance(value, str | int) else "")
-        services.answer_save(firm=request.firm, respondent=respondent, item_id=item_id, value=value)
+        answer = services.answer_save(
+            firm=request.firm, respondent=respondent, item_id=item_id, value=value
+        )
     except BadJson as exc:
         status = 413 if exc.code == PlatformErrorCode.BODY_TOO_LARGE else 400
         return JsonResponse(
@@ -184,8 +187,7 @@ def survey_answer(request, firm_slug, token):
         return JsonResponse(
             {"error": " ".join(exc.messages), "codes": error_codes_of(exc)}, status=400
         )
-    answered = selectors.answer_count(respondent=respondent)
-    return JsonResponse({"saved": True, "answered": answered})
+    return JsonResponse({"saved": True, "answered": answer.answered})
 
 
 @require_POST
