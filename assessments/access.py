@@ -103,6 +103,14 @@ def access_respondent_by_token(firm: Firm, token: str) -> Respondent:
     return respondent
 
 
+def access_respondent_for_answer(firm: Firm, token: str) -> Respondent:
+    """`access_respondent_by_token` for the autosave: the same check, a narrower read."""
+    respondent = selectors.respondent_for_answer(firm=firm, token=token)
+    if respondent is None or respondent.firm_id != firm.pk:
+        raise UnknownLink
+    return respondent
+
+
 def access_campaign_by_open_token(firm: Firm, token: str) -> Campaign:
     campaign = selectors.campaign_by_open_token(firm=firm, token=token)
     if campaign is None or campaign.firm_id != firm.pk:

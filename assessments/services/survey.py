@@ -5,7 +5,7 @@ language and unsubscribing from follow-ups."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -17,7 +17,7 @@ from pmo_platform.text import check_single_line
 from .. import selectors, webhook_payloads
 from ..error_codes import AssessmentsErrorCode as Code
 from ..links import respondent_token
-from ..models import Answer, Campaign, EmailKind, InstrumentVersion, Respondent, Source
+from ..models import Answer, Campaign, CampaignStatus, EmailKind, Respondent, Source
 from ..respondent_csv import validate_email_address
 from ..signals import response_completed
 from .emails import enqueue_respondent_email
@@ -73,30 +73,81 @@ def respondent_opened(*, respondent: Respondent) -> None:
     )
 
 
+# One statement per autosave: lock the respondent's row (a parallel submit waits, and an answer
+# never lands after `completed_at`), check that the respondent is still answering, the campaign
+# open and the item part of its version, upsert the answer, stamp `started_at` and freeze the
+# instrument version; and count the respondent's answers (the others, as the statement's snapshot
+# sees them, plus this one). Firm filters as the scoped ORM writes them (RLS checks them again).
+_ANSWER_UPSERT = """
+WITH target AS (
+    SELECT r.id FROM assessments_respondent r
+    JOIN assessments_campaign c ON c.id = r.campaign_id AND c.firm_id = %(firm)s
+    JOIN assessments_item i ON i.id = %(item)s AND i.version_id = c.version_id
+        AND i.firm_id = %(firm)s
+    WHERE r.id = %(respondent)s AND r.firm_id = %(firm)s AND r.completed_at IS NULL
+        AND c.status = %(open)s AND c.closes_at > %(now)s
+    FOR UPDATE OF r
+), saved AS (
+    INSERT INTO assessments_answer (firm_id, respondent_id, item_id, value, updated_at)
+    SELECT %(firm)s, id, %(item)s, %(value)s, %(now)s FROM target
+    ON CONFLICT ON CONSTRAINT answer_unique
+    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
+    RETURNING id
+), started AS (
+    UPDATE assessments_respondent SET started_at = %(now)s
+    WHERE id IN (SELECT id FROM target) AND firm_id = %(firm)s AND started_at IS NULL
+), frozen AS (
+    UPDATE assessments_instrumentversion SET frozen_at = %(now)s
+    WHERE id = %(version)s AND firm_id = %(firm)s AND frozen_at IS NULL
+        AND EXISTS (SELECT 1 FROM target)
+)
+SELECT saved.id, 1 + (
+    SELECT count(*) FROM assessments_answer a
+    WHERE a.firm_id = %(firm)s AND a.respondent_id = %(respondent)s AND a.item_id <> %(item)s
+) FROM saved
+"""
+
+
 @transaction.atomic
 def answer_save(*, firm: Firm, respondent: Respondent, item_id: int, value: int | None) -> Answer:
-    """Save one answer as it is given; `None` is "don't know"."""
+    """Save one answer as it is given; `None` is "don't know". One SQL statement when it is
+    saved; the reason is looked up only when it is not. The answer returned carries
+    `answered`: how many statements the respondent has answered now."""
     campaign = respondent.campaign
-    _check_answering(respondent)
     if value is not None and not 1 <= value <= 5:
+        _check_answering(respondent)  # "already submitted" or "closed" comes first
         raise invalid_answer()
-    if not selectors.item_in_version(item_id=item_id, version_id=campaign.version_id):
-        raise ValidationError(
-            {
-                "item": ValidationError(
-                    _("This question is not part of the assessment."),
-                    code=Code.ITEM_NOT_IN_ASSESSMENT,
-                )
-            }
-        )
-    answer, _created = Answer.objects.update_or_create(
-        firm=firm, respondent=respondent, item_id=item_id, defaults={"value": value}
-    )
     now = timezone.now()
-    Respondent.objects.filter(pk=respondent.pk, started_at__isnull=True).update(started_at=now)
-    InstrumentVersion.objects.filter(pk=campaign.version_id, frozen_at__isnull=True).update(
-        frozen_at=now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ANSWER_UPSERT,
+            {
+                "firm": firm.pk,
+                "respondent": respondent.pk,
+                "item": item_id,
+                "value": value,
+                "version": campaign.version_id,
+                "open": CampaignStatus.OPEN,
+                "now": now,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        _check_answering(respondent)
+        if not selectors.item_in_version(item_id=item_id, version_id=campaign.version_id):
+            raise ValidationError(
+                {
+                    "item": ValidationError(
+                        _("This question is not part of the assessment."),
+                        code=Code.ITEM_NOT_IN_ASSESSMENT,
+                    )
+                }
+            )
+        raise _closed()  # closed between the statement and the check
+    answer = Answer(
+        pk=row[0], firm=firm, respondent=respondent, item_id=item_id, value=value, updated_at=now
     )
+    answer.answered = row[1]
     return answer
 
 
