@@ -96,6 +96,18 @@ class SegmentSerializer(serializers.Serializer):
     rate = serializers.IntegerField(help_text="Completed of invited, in percent (0 to 100).")
 
 
+class DepartmentSegmentSerializer(serializers.Serializer):
+    department = serializers.CharField(
+        allow_null=True,
+        help_text='The department as imported ("" for people without one); null for the row '
+        "that sums every department after the ten largest.",
+    )
+    label = serializers.CharField(help_text="The department, or the summary row's name.")
+    invited = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    rate = serializers.IntegerField(help_text="Completed of invited, in percent (0 to 100).")
+
+
 class CampaignStatsSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CampaignStatus.choices)
     rate = serializers.IntegerField(help_text="Response rate of the invited, in percent.")
@@ -111,6 +123,11 @@ class CampaignStatsSerializer(serializers.Serializer):
         many=True,
         help_text="Response rates by role level, exactly as the campaign page shows them: a "
         "group the page does not show is absent.",
+    )
+    departments = DepartmentSegmentSerializer(
+        many=True,
+        help_text="Response rates of the ten largest departments, and one row for the rest, "
+        "exactly as the campaign page shows them.",
     )
 
 
