@@ -98,6 +98,8 @@ class Firm(models.Model):
     require_two_factor = models.BooleanField(
         _("require two-factor authentication for all members"), default=False
     )
+    # Campaign emails per minute (null: PMO_EMAIL_RATE_PER_MINUTE). Range: EMAIL_RATE_RANGE.
+    email_rate_per_minute = models.PositiveIntegerField(_("email send rate"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

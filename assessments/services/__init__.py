@@ -49,8 +49,8 @@ from .email_delivery import (
     emails_resume,
     respondent_email_deliver,
     respondent_email_send,
-    respondent_emails_send_batch,
 )
+from .email_batch import respondent_emails_send_batch
 from .emails import (
     EMAIL_KINDS,
     campaign_emails_fan_out,
