@@ -88,6 +88,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return (self.name or self.email).split(" ")[0]
 
 
+# The send rates (emails per minute) a firm may choose (Firm.email_rate_per_minute).
+EMAIL_RATE_RANGE = (60, 100_000)
+
+
 class Firm(models.Model):
     """A consultancy firm: the tenant. Everything a firm owns points here."""
 
