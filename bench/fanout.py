@@ -32,6 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# Starts its own redis-server, worker and sink processes from fixed arguments.
+# ruff: noqa: S603, S607
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -123,10 +126,21 @@ def start_redis() -> None:
         redis_cli("flushall")
         return
     subprocess.run(
-        ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--daemonize", "yes"],
+        [
+            "redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+        ],
         check=True,
-    )  # fmt: skip
+    )
     while redis_cli("ping") != "PONG":
         time.sleep(0.1)
 
@@ -150,13 +164,28 @@ def start_workers(count: int, log_dir: Path) -> list[subprocess.Popen]:
         with log.open("w") as fh:
             workers.append(
                 subprocess.Popen(
-                    [str(ROOT / ".venv" / "bin" / "celery"), "-A", "pmo_platform", "worker",
-                     "--pool=solo", "--concurrency=1", "-Q", "email_priority,email",
-                     "-n", f"bench{n}@%h", "--loglevel=INFO", "--without-gossip",
-                     "--without-mingle", "--without-heartbeat"],
-                    cwd=ROOT, env=dict(os.environ), stdout=fh, stderr=subprocess.STDOUT,
+                    [
+                        str(ROOT / ".venv" / "bin" / "celery"),
+                        "-A",
+                        "pmo_platform",
+                        "worker",
+                        "--pool=solo",
+                        "--concurrency=1",
+                        "-Q",
+                        "email_priority,email",
+                        "-n",
+                        f"bench{n}@%h",
+                        "--loglevel=INFO",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                    ],
+                    cwd=ROOT,
+                    env=dict(os.environ),
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
                     start_new_session=True,
-                )  # fmt: skip
+                )
             )
     deadline = time.monotonic() + 120
     while not all(" ready." in log.read_text(errors="replace") for log in logs):
@@ -188,9 +217,13 @@ def setup_campaign(count: int):
     run = int(time.time())
     with firm_context(firm):
         client = account_services.client_create(
-            firm=firm, actor=owner, name=f"Bench client {run}", industry="finance",
-            size_band="250-999", country="SE",
-        )  # fmt: skip
+            firm=firm,
+            actor=owner,
+            name=f"Bench client {run}",
+            industry="finance",
+            size_band="250-999",
+            country="SE",
+        )
         campaign = services.campaign_create(
             firm=firm,
             actor=owner,
@@ -206,11 +239,16 @@ def setup_campaign(count: int):
         Respondent.objects.bulk_create(
             [
                 Respondent(
-                    firm=firm, campaign=campaign, email=f"r{n}@run{run}.example",
-                    name=f"Respondent {n}", language="sv" if n % 4 == 0 else "en",
-                    source="invited", token_salt=f"s{run}{n}"[:32], token_hash=f"t{run}:{n}",
+                    firm=firm,
+                    campaign=campaign,
+                    email=f"r{n}@run{run}.example",
+                    name=f"Respondent {n}",
+                    language="sv" if n % 4 == 0 else "en",
+                    source="invited",
+                    token_salt=f"s{run}{n}"[:32],
+                    token_hash=f"t{run}:{n}",
                     created_at=now,
-                )  # fmt: skip
+                )
                 for n in range(count)
             ],
             batch_size=1000,
@@ -316,7 +354,8 @@ def main() -> None:
         f"recipients: {len(counts)} of {args.count}, each exactly once: {exactly_once}; "
         f"raw run recipients: {len(raw['counts'])}"
     )
-    print(f"EmailLog statuses: {real['statuses']} (all sent: {real['statuses'] == {'sent': args.count}})")
+    all_sent = real["statuses"] == {"sent": args.count}
+    print(f"EmailLog statuses: {real['statuses']} (all sent: {all_sent})")
     print(f"worker logs: {log_dir}")
 
 

@@ -51,7 +51,9 @@ def take(name: str, *, per_minute: int, count: int) -> tuple[int, float]:
     capacity = max(1, int(rate))
     try:
         client = cache._cache.get_client(write=True)
-        granted, wait = client.eval(_TAKE, 1, cache.make_key(f"sendrate:{name}"), rate, capacity, count)
+        granted, wait = client.eval(
+            _TAKE, 1, cache.make_key(f"sendrate:{name}"), rate, capacity, count
+        )
     except UNAVAILABLE as exc:
         logger.warning("send-rate bucket unavailable, not limiting: %s", exc)
         return count, 0.0

@@ -22,7 +22,7 @@ import logging
 import math
 import time
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
 
@@ -66,7 +66,9 @@ def respondent_emails_send_batch(
             results = []
             for row, respondent, message in claimed:
                 if stop:  # the server went away: these were claimed but never handed over
-                    results.append((row, respondent, delivery.Result(delivery.DEFERRED, "not sent")))
+                    results.append(
+                        (row, respondent, delivery.Result(delivery.DEFERRED, "not sent"))
+                    )
                     continue
                 result = mailer.send(message)
                 results.append((row, respondent, result))

@@ -184,9 +184,7 @@ def _mark_reminded(respondent: Respondent, sequence: int) -> None:
 
 
 def _mark_many_invited(respondent_ids: list[int], sequence: int) -> None:
-    Respondent.objects.filter(pk__in=respondent_ids).update(
-        sent_at=timezone.now(), bounced_at=None
-    )
+    Respondent.objects.filter(pk__in=respondent_ids).update(sent_at=timezone.now(), bounced_at=None)
 
 
 def _mark_many_reminded(respondent_ids: list[int], sequence: int) -> None:
