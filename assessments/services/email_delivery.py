@@ -13,10 +13,10 @@ The life of one email (docs/operations.md, "Delivery guarantees: email"):
    back to `queued` with a later `due_at` (`failed` after MAX_ATTEMPTS).
 
 A fan-out batch does steps 2-4 a slice of rows at a time (`email_batch`, at the firm's send
-rate). A row found in any state but `queued` is never sent again, so a retry, a redelivered task or a
-second worker cannot resend. `emails_resume` (beat, every 20 seconds) republishes `queued` rows
-left behind by a dead worker, closes `sending` rows whose worker is gone, and queues invitations
-that should exist and do not."""
+rate). A row found in any state but `queued` is never sent again, so a retry, a redelivered
+task or a second worker cannot resend. `emails_resume` (beat, every 20 seconds) republishes
+`queued` rows left behind by a dead worker, closes `sending` rows whose worker is gone, and
+queues invitations that should exist and do not."""
 
 from __future__ import annotations
 
