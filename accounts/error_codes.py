@@ -24,6 +24,7 @@ class AccountsErrorCode(StrEnum):
     CLIENT_NAME_TAKEN = "client_name_taken"
     CLIENT_NAME_REQUIRED = "client_name_required"
     TWO_FACTOR_NOT_ENROLLED = "two_factor_not_enrolled"
+    EMAIL_RATE_OUT_OF_RANGE = "email_rate_out_of_range"
     # Branding form
     INVALID_COLOR = "invalid_color"
     LOW_CONTRAST = "low_contrast"

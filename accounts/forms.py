@@ -23,6 +23,7 @@ from . import services
 from .api.scopes import scope_choices
 from .error_codes import AccountsErrorCode
 from .models import (
+    EMAIL_RATE_RANGE,
     SUBSCRIBABLE_EVENTS,
     Industry,
     InvitationRole,
@@ -106,6 +107,29 @@ class TwoFactorPolicyForm(forms.Form):
         ),
         required=False,
     )
+
+
+class EmailRateForm(forms.Form):
+    email_rate_per_minute = forms.IntegerField(
+        label=_("Campaign emails per minute"),
+        help_text=_(
+            "How fast invitations and reminders of a campaign go out, across all senders. Leave "
+            "it empty for the platform's default. A respondent's own emails (their result, a "
+            "resent invitation) are not held back by it."
+        ),
+        required=False,
+    )
+
+    def clean_email_rate_per_minute(self):
+        value = self.cleaned_data["email_rate_per_minute"]
+        low, high = EMAIL_RATE_RANGE
+        if value is not None and not low <= value <= high:
+            raise forms.ValidationError(
+                _("Choose between %(low)s and %(high)s emails a minute, or leave it empty."),
+                code=AccountsErrorCode.EMAIL_RATE_OUT_OF_RANGE,
+                params={"low": low, "high": high},
+            )
+        return value
 
 
 class BrandingForm(forms.Form):

@@ -88,6 +88,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return (self.name or self.email).split(" ")[0]
 
 
+# The send rates (emails per minute) a firm may choose (Firm.email_rate_per_minute).
+EMAIL_RATE_RANGE = (60, 100_000)
+
+
 class Firm(models.Model):
     """A consultancy firm: the tenant. Everything a firm owns points here."""
 
@@ -98,6 +102,8 @@ class Firm(models.Model):
     require_two_factor = models.BooleanField(
         _("require two-factor authentication for all members"), default=False
     )
+    # Campaign emails per minute (null: PMO_EMAIL_RATE_PER_MINUTE). Range: EMAIL_RATE_RANGE.
+    email_rate_per_minute = models.PositiveIntegerField(_("email send rate"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -121,6 +122,12 @@ def branding_for_firm(*, firm: Firm) -> Branding:
     if branding is None:  # every firm gets one at signup; this keeps pages working regardless
         branding = Branding(firm=firm, sender_name=firm.name)
     return branding
+
+
+def firm_email_rate(*, firm: Firm) -> int:
+    """The firm's campaign-email send rate per minute: its own, else the platform's default."""
+    rate = Firm.objects.filter(pk=firm.pk).values_list("email_rate_per_minute", flat=True).first()
+    return rate or settings.PMO_EMAIL_RATE_PER_MINUTE
 
 
 def client_list(*, firm: Firm, archived: bool | None = False) -> QuerySet[ClientOrganisation]:

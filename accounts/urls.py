@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("settings/branding/", settings.branding, name="branding"),
     path("settings/security/", settings.security, name="security"),
+    path("settings/email/", settings.email_sending, name="email_sending"),
     path("settings/api-keys/", api_keys.api_keys, name="api_keys"),
     path("settings/api-keys/<str:key_id>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
     path("audit/", settings.audit_trail, name="audit"),

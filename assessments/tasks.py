@@ -52,13 +52,16 @@ def send_campaign_emails(*, firm, campaign_id: int, kind: str) -> int:
 def send_email_batch(
     *, firm, email_ids: list[int] | None = None, kind: str = "", items: list | None = None
 ) -> int:
-    """Send a batch of queued emails, each claimed and recorded in its own transactions. A
-    database or broker error retries the batch; what was claimed already is not sent again.
+    """Send a batch of queued emails, claimed and recorded a slice at a time (email_batch), at
+    the firm's send rate (the rest is published again later). A database or broker error
+    retries the batch; what was claimed already is not sent again.
     (`kind` and `items`: tasks published before the claim rows existed.)"""
     if items:
         with firm_context(firm):
             email_ids = services.emails_queue(firm=firm, kind=kind, items=items)
-    return services.respondent_emails_send_batch(firm=firm, email_ids=email_ids or [])
+    return services.respondent_emails_send_batch(
+        firm=firm, email_ids=email_ids or [], rate_limited=True
+    )
 
 
 @shared_task(base=FirmTask, name="assessments.campaign_housekeeping", atomic=False, **RETRY_OPTIONS)

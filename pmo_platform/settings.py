@@ -248,6 +248,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 # A queued email nobody has started this long after it was due is republished by the sweep
 # (its worker died); with the sweep every 20 s, stranded emails resume within about a minute.
+# Fan-out emails per minute per firm, across all workers, unless the firm set its own rate.
+PMO_EMAIL_RATE_PER_MINUTE = int(os.environ.get("PMO_EMAIL_RATE_PER_MINUTE", "30000"))
 EMAIL_STALE_AFTER = timedelta(seconds=int(os.environ.get("EMAIL_STALE_AFTER_SECONDS", "40")))
 # An email still "sending" this long after its claim lost its worker: recorded as sent (unknown
 # outcome), never resent. Longer than any live send (the task time limit).

@@ -22,6 +22,7 @@ from .clients import (
 )
 from .firms import (
     branding_update,
+    firm_set_email_rate,
     firm_set_two_factor_required,
     firm_signup,
     user_set_language,
@@ -70,6 +71,7 @@ __all__ = [
     "emit_event",
     "endpoint_disable",
     "executive_revoke",
+    "firm_set_email_rate",
     "firm_set_two_factor_required",
     "firm_signup",
     "invitation_accept",

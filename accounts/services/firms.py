@@ -14,7 +14,7 @@ from pmo_platform.text import check_single_line
 from pmo_platform.two_factor import has_totp
 
 from ..error_codes import AccountsErrorCode
-from ..models import Branding, Firm, Language, Membership, Role, User
+from ..models import EMAIL_RATE_RANGE, Branding, Firm, Language, Membership, Role, User
 from ..signals import firm_created
 from .audit import audit
 
@@ -122,4 +122,23 @@ def firm_set_two_factor_required(*, firm: Firm, actor: User, required: bool) -> 
         Firm.objects.filter(pk=firm.pk).update(require_two_factor=required)
         firm.require_two_factor = required
         audit(firm=firm, actor=actor, action="firm.two_factor_required", required=required)
+    return firm
+
+
+@transaction.atomic
+def firm_set_email_rate(*, firm: Firm, actor: User, per_minute: int | None) -> Firm:
+    """The firm's campaign-email send rate (emails per minute across all workers; None: the
+    platform's default, PMO_EMAIL_RATE_PER_MINUTE). Audited."""
+    low, high = EMAIL_RATE_RANGE
+    if per_minute is not None and not low <= per_minute <= high:
+        raise field_error(
+            "email_rate_per_minute",
+            _("Choose between %(low)s and %(high)s emails a minute, or leave it empty.")
+            % {"low": low, "high": high},
+            AccountsErrorCode.EMAIL_RATE_OUT_OF_RANGE,
+        )
+    if firm.email_rate_per_minute != per_minute:
+        Firm.objects.filter(pk=firm.pk).update(email_rate_per_minute=per_minute)
+        firm.email_rate_per_minute = per_minute
+        audit(firm=firm, actor=actor, action="firm.email_rate_set", per_minute=per_minute)
     return firm

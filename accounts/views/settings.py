@@ -1,7 +1,8 @@
-"""Firm settings for owners and admins: branding, security and the audit trail."""
+"""Firm settings for owners and admins: branding, security, email sending and the audit trail."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 from pmo_platform.forms import add_service_errors
 
 from .. import selectors, services
-from ..forms import BrandingForm, TwoFactorPolicyForm
+from ..forms import BrandingForm, EmailRateForm, TwoFactorPolicyForm
 from ..permissions import firm_managers
 
 
@@ -65,6 +66,36 @@ def security(request, firm_slug):
                 return redirect("accounts:security", firm_slug=firm_slug)
         status = 400
     return render(request, "accounts/security.html", {"form": form}, status=status)
+
+
+@firm_managers
+def email_sending(request, firm_slug):
+    """The firm's campaign-email send rate (audited)."""
+    form = EmailRateForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email_rate_per_minute": request.firm.email_rate_per_minute},
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.firm_set_email_rate(
+                    firm=request.firm,
+                    actor=request.user,
+                    per_minute=form.cleaned_data["email_rate_per_minute"],
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Email settings saved."))
+                return redirect("accounts:email_sending", firm_slug=firm_slug)
+        status = 400
+    return render(
+        request,
+        "accounts/email_sending.html",
+        {"form": form, "default_rate": settings.PMO_EMAIL_RATE_PER_MINUTE},
+        status=status,
+    )
 
 
 @firm_managers

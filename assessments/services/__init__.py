@@ -44,12 +44,12 @@ from .campaigns import (
     default_invitation_texts,
     reminders_send_now,
 )
+from .email_batch import respondent_emails_send_batch
 from .email_delivery import (
     emails_queue,
     emails_resume,
     respondent_email_deliver,
     respondent_email_send,
-    respondent_emails_send_batch,
 )
 from .emails import (
     EMAIL_KINDS,

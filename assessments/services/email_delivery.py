@@ -12,10 +12,11 @@ The life of one email (docs/operations.md, "Delivery guarantees: email"):
    may have arrived, so it counts as sent); `rejected` (a 5xx); or, when nothing was accepted,
    back to `queued` with a later `due_at` (`failed` after MAX_ATTEMPTS).
 
-A row found in any state but `queued` is never sent again, so a retry, a redelivered task or a
-second worker cannot resend. `emails_resume` (beat, every 20 seconds) republishes `queued` rows
-left behind by a dead worker, closes `sending` rows whose worker is gone, and queues invitations
-that should exist and do not."""
+A fan-out batch does steps 2-4 a slice of rows at a time (`email_batch`, at the firm's send
+rate). A row found in any state but `queued` is never sent again, so a retry, a redelivered
+task or a second worker cannot resend. `emails_resume` (beat, every 20 seconds) republishes
+`queued` rows left behind by a dead worker, closes `sending` rows whose worker is gone, and
+queues invitations that should exist and do not."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ from ..models import EmailKind, EmailLog, EmailStatus, Respondent
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 200
+# Emails per batch task (claimed CLAIM_SIZE at a time: email_batch).
+BATCH_SIZE = 500
 # Deferred attempts (server unreachable, 4xx) before an email is given up as failed.
 MAX_ATTEMPTS = 8
 
@@ -125,21 +127,6 @@ def respondent_email_send(*, firm: Firm, respondent_id: int, kind: str, sequence
             delivery.SENT,
             delivery.UNKNOWN,
         )
-
-
-def respondent_emails_send_batch(*, firm: Firm, email_ids: list[int]) -> int:
-    """Deliver a batch on one connection; each email commits its own claim and outcome. Stops
-    early when the mail server cannot be reached (the rest stay queued for the sweep)."""
-    sent = 0
-    with delivery.Mailer() as mailer:
-        for email_id in email_ids:
-            outcome = respondent_email_deliver(firm=firm, email_id=email_id, mailer=mailer)
-            if outcome in (delivery.SENT, delivery.UNKNOWN):
-                sent += 1
-            elif outcome == delivery.DEFERRED and mailer.unreachable:
-                logger.warning("mail server unreachable; the rest of the batch waits for the sweep")
-                break
-    return sent
 
 
 def respondent_email_deliver(*, firm: Firm, email_id: int, mailer: delivery.Mailer) -> str | None:

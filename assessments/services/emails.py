@@ -70,6 +70,8 @@ class EmailKindSpec:
     after_send: Callable[[Respondent, int], None] = lambda respondent, sequence: None
     # What a refused one (the server answered 5xx) changes.
     after_reject: Callable[[Respondent, int], None] = lambda respondent, sequence: None
+    # `after_send` for many respondents at once (respondent ids, sequence), when it has one.
+    after_send_many: Callable[[list[int], int], None] | None = None
 
 
 def _awaiting_answers(respondent: Respondent) -> bool:
@@ -181,6 +183,14 @@ def _mark_reminded(respondent: Respondent, sequence: int) -> None:
     Respondent.objects.filter(pk=respondent.pk).update(reminders_sent=sequence)
 
 
+def _mark_many_invited(respondent_ids: list[int], sequence: int) -> None:
+    Respondent.objects.filter(pk__in=respondent_ids).update(sent_at=timezone.now(), bounced_at=None)
+
+
+def _mark_many_reminded(respondent_ids: list[int], sequence: int) -> None:
+    Respondent.objects.filter(pk__in=respondent_ids).update(reminders_sent=sequence)
+
+
 EMAIL_KINDS: dict[str, EmailKindSpec] = {
     EmailKind.INVITATION: EmailKindSpec(
         template="assessments/email/invitation",
@@ -188,6 +198,7 @@ EMAIL_KINDS: dict[str, EmailKindSpec] = {
         content=_invitation_content,
         after_send=_mark_invited,
         after_reject=_mark_refused,
+        after_send_many=_mark_many_invited,
     ),
     EmailKind.REMINDER: EmailKindSpec(
         template="assessments/email/invitation",
@@ -195,6 +206,7 @@ EMAIL_KINDS: dict[str, EmailKindSpec] = {
         content=_reminder_content,
         after_send=_mark_reminded,
         after_reject=_mark_refused,
+        after_send_many=_mark_many_reminded,
     ),
     EmailKind.RESULT: EmailKindSpec(
         template="assessments/email/result",
@@ -212,13 +224,15 @@ EMAIL_KINDS: dict[str, EmailKindSpec] = {
 # --- Building one email (sending is in `email_delivery`) ---------------------------------------
 
 
-def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog):
+def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog, branding=None):
     """The message for claim row `row` (respondent locked, with its campaign), carrying the
-    row's stable Message-ID; None when there is nothing to say."""
+    row's stable Message-ID; None when there is nothing to say. `branding`: the firm's, when
+    the caller has read it already (a batch reads it once)."""
     kind, sequence = row.kind, row.sequence
     campaign = respondent.campaign
     language = respondent.language or campaign.default_language
-    branding = branding_for_firm(firm=firm)
+    if branding is None:
+        branding = branding_for_firm(firm=firm)
     context = {
         "respondent": respondent,
         "campaign": campaign,

@@ -141,6 +141,7 @@ def _valid_forms(world, ids, items):
         },
         "accounts:member_role": {"role": "admin"},
         "accounts:api_keys": {"name": "CRM sync", "scopes": ["clients:read"]},
+        "accounts:email_sending": {"email_rate_per_minute": "600"},
         "accounts:branding": {
             "sender_name": "Alpha",
             "reply_to": "a@x.example",

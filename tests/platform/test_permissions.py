@@ -53,6 +53,7 @@ URLS = {
     "accounts:invitation_revoke": (STAFF, ["invitation_id"], False),
     "accounts:branding": (MANAGERS, [], True),
     "accounts:security": (MANAGERS, [], True),
+    "accounts:email_sending": (MANAGERS, [], True),
     "accounts:audit": (MANAGERS, [], True),
     "accounts:api_keys": (MANAGERS, [], True),
     "accounts:api_key_revoke": (MANAGERS, ["key_id"], False),
