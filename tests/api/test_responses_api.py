@@ -181,7 +181,8 @@ def test_an_anonymous_campaign_is_refused_and_leaks_no_identity_anywhere(api_a, 
     ):
         response = api_a.get(path)
         assert response.status_code == 200, path
-        bodies.append(response.content.decode())
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        bodies.append(content.decode())
     everything = "\n".join(bodies)
     for email, name in _identities():
         assert email not in everything and name not in everything
