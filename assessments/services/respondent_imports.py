@@ -201,25 +201,7 @@ def _fail(firm: Firm, job: RespondentImport, attempt: int, problems: list[CsvPro
     with firm_context(firm):
         if _locked(job.pk, attempt) is None:
             return "skipped"
-        RespondentImport.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED,
-            content=None,
-            problems=[
-                {"line": p.line, "reason": str(p.reason), "code": str(p.code)}
-                for p in problems[:IMPORT_MAX_STORED_PROBLEMS]
-            ],
-            problems_total=len(problems),
-            finished_at=timezone.now(),
-        )
-        audit(
-            firm=firm,
-            actor=job.created_by,
-            action="respondents.import_failed",
-            target=job.campaign,
-            import_id=job.pk,
-            problems=len(problems),
-        )
-    return ImportStatus.FAILED
+        return _fail_locked(firm, job, problems)
 
 
 def _write(firm: Firm, import_id: int, attempt: int, rows: list[dict]) -> str:
@@ -278,7 +260,10 @@ def _fail_locked(firm: Firm, job: RespondentImport, problems: list[CsvProblem]) 
     RespondentImport.objects.filter(pk=job.pk).update(
         status=ImportStatus.FAILED,
         content=None,
-        problems=[{"line": p.line, "reason": str(p.reason), "code": str(p.code)} for p in problems],
+        problems=[
+            {"line": p.line, "reason": str(p.reason), "code": str(p.code)}
+            for p in problems[:IMPORT_MAX_STORED_PROBLEMS]
+        ],
         problems_total=len(problems),
         finished_at=timezone.now(),
     )
