@@ -22,7 +22,6 @@ import logging
 import math
 import time
 
-from django.db import DatabaseError
 from django.db.models import F
 from django.utils import timezone
 
@@ -33,7 +32,7 @@ from pmo_platform.tasks import enqueue
 from pmo_platform.tenancy import firm_context
 
 from ..models import EmailLog, EmailStatus, Respondent
-from .email_delivery import _defer, _finish, _record_once
+from .email_delivery import _defer, _finish, _record_once, prepared_message
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +96,6 @@ def _publish_later(*, firm: Firm, email_ids: list[int], wait: float) -> None:
 def _claim(*, firm: Firm, email_ids: list[int], mailer: delivery.Mailer, shared: dict):
     """Transaction 1 of a slice: [(row, respondent, message)] now `sending` (committed), and
     whether the mail server was unreachable (nothing claimed then)."""
-    from .emails import EMAIL_KINDS, build_respondent_email
 
     with firm_context(firm):
         rows = list(
@@ -119,28 +117,14 @@ def _claim(*, firm: Firm, email_ids: list[int], mailer: delivery.Mailer, shared:
         ready = []
         for row in rows:
             respondent = respondents.get(row.respondent_id)
-            spec = EMAIL_KINDS.get(row.kind)
-            if respondent is None or not respondent.email or spec is None:
+            if respondent is None:
                 _finish(row, EmailStatus.CANCELLED, "not eligible when its turn came")
                 continue
             respondent.firm = firm  # the firm and its branding are read once per batch
-            if not spec.eligible(respondent, row.sequence):
-                _finish(row, EmailStatus.CANCELLED, "not eligible when its turn came")
-                continue
-            try:
-                message = build_respondent_email(
-                    firm=firm, respondent=respondent, row=row, branding=shared["branding"]
-                )
-                if message is not None:
-                    message.message()  # a bad header fails here, before anything is claimed
-            except (*delivery.TRANSIENT_ERRORS, DatabaseError):
-                raise
-            except Exception as exc:  # BadHeaderError, a broken template: this email only
-                logger.exception("%s email %s cannot be built", row.kind, row.pk)
-                _finish(row, EmailStatus.FAILED, f"{type(exc).__name__}: {exc}")
-                continue
+            message = prepared_message(
+                firm=firm, respondent=respondent, row=row, branding=shared["branding"]
+            )
             if message is None:
-                _finish(row, EmailStatus.CANCELLED, "nothing to send")
                 continue
             ready.append((row, respondent, message))
         if not ready:

@@ -132,7 +132,6 @@ def respondent_email_send(*, firm: Firm, respondent_id: int, kind: str, sequence
 def respondent_email_deliver(*, firm: Firm, email_id: int, mailer: delivery.Mailer) -> str | None:
     """Claim (commit), send, record one row. The outcome, or None when there was nothing to do
     (not queued any more, not due yet, not eligible, nothing to say)."""
-    from .emails import EMAIL_KINDS, build_respondent_email
 
     with firm_context(firm):
         row = (
@@ -147,23 +146,8 @@ def respondent_email_deliver(*, firm: Firm, email_id: int, mailer: delivery.Mail
             .select_related("campaign", "campaign__client")
             .get(pk=row.respondent_id)
         )
-        spec = EMAIL_KINDS.get(row.kind)
-        if not respondent.email or spec is None or not spec.eligible(respondent, row.sequence):
-            _finish(row, EmailStatus.CANCELLED, "not eligible when its turn came")
-            return None
-        try:
-            message = build_respondent_email(firm=firm, respondent=respondent, row=row)
-            if message is not None:
-                message.message()  # a bad header fails here, before anything is claimed
-        except (*delivery.TRANSIENT_ERRORS, DatabaseError):
-            raise
-        except Exception as exc:  # BadHeaderError, a broken template: this email only
-            logger.exception("%s email %s cannot be built", row.kind, row.pk)
-            _finish(row, EmailStatus.FAILED, f"{type(exc).__name__}: {exc}")
-            return None
+        message = prepared_message(firm=firm, respondent=respondent, row=row)
         if message is None:
-            # Nothing to say (a follow-up with no weak dimension left to write about).
-            _finish(row, EmailStatus.CANCELLED, "nothing to send")
             return None
         unreachable = mailer.connect()
         if unreachable is not None:  # nothing claimed, nothing sent: try again later
@@ -178,6 +162,34 @@ def respondent_email_deliver(*, firm: Firm, email_id: int, mailer: delivery.Mail
     result = mailer.send(message)
     _record(firm=firm, row=row, result=result)
     return result.outcome
+
+
+def prepared_message(*, firm: Firm, respondent: Respondent, row: EmailLog, branding=None):
+    """The email of claim row `row`, built and its headers checked, or None with the row
+    finished: not eligible, cannot be built (this email only), or nothing to say. Transient
+    broker and database errors propagate (the task retries)."""
+    from .emails import EMAIL_KINDS, build_respondent_email
+
+    spec = EMAIL_KINDS.get(row.kind)
+    if not respondent.email or spec is None or not spec.eligible(respondent, row.sequence):
+        _finish(row, EmailStatus.CANCELLED, "not eligible when its turn came")
+        return None
+    try:
+        message = build_respondent_email(
+            firm=firm, respondent=respondent, row=row, branding=branding
+        )
+        if message is not None:
+            message.message()  # a bad header fails here, before anything is claimed
+    except (*delivery.TRANSIENT_ERRORS, DatabaseError):
+        raise
+    except Exception as exc:  # BadHeaderError, a broken template: this email only
+        logger.exception("%s email %s cannot be built", row.kind, row.pk)
+        _finish(row, EmailStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        return None
+    if message is None:
+        # Nothing to say (a follow-up with no weak dimension left to write about).
+        _finish(row, EmailStatus.CANCELLED, "nothing to send")
+    return message
 
 
 def _finish(row: EmailLog, status: str, error: str = "") -> None:
