@@ -43,6 +43,23 @@ def branding(request, firm_slug):
     )
 
 
+def _settings_page(request, form, save, *, success: str, url_name: str, template: str, **extra):
+    """A settings form of the firm saved by one service call (`save(cleaned_data)`): the
+    service's errors on the form and a 400, or the success message and back to the page."""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, success)
+                return redirect(url_name, firm_slug=request.firm.slug)
+        status = 400
+    return render(request, template, {"form": form, **extra}, status=status)
+
+
 @firm_managers
 def security(request, firm_slug):
     """Whether the firm requires two-factor authentication of all its members (audited)."""
@@ -50,22 +67,16 @@ def security(request, firm_slug):
         request.POST if request.method == "POST" else None,
         initial={"require_two_factor": request.firm.require_two_factor},
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.firm_set_two_factor_required(
-                    firm=request.firm,
-                    actor=request.user,
-                    required=form.cleaned_data["require_two_factor"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Security settings saved."))
-                return redirect("accounts:security", firm_slug=firm_slug)
-        status = 400
-    return render(request, "accounts/security.html", {"form": form}, status=status)
+    return _settings_page(
+        request,
+        form,
+        lambda data: services.firm_set_two_factor_required(
+            firm=request.firm, actor=request.user, required=data["require_two_factor"]
+        ),
+        success=_("Security settings saved."),
+        url_name="accounts:security",
+        template="accounts/security.html",
+    )
 
 
 @firm_managers
@@ -75,26 +86,16 @@ def email_sending(request, firm_slug):
         request.POST if request.method == "POST" else None,
         initial={"email_rate_per_minute": request.firm.email_rate_per_minute},
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.firm_set_email_rate(
-                    firm=request.firm,
-                    actor=request.user,
-                    per_minute=form.cleaned_data["email_rate_per_minute"],
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("Email settings saved."))
-                return redirect("accounts:email_sending", firm_slug=firm_slug)
-        status = 400
-    return render(
+    return _settings_page(
         request,
-        "accounts/email_sending.html",
-        {"form": form, "default_rate": settings.PMO_EMAIL_RATE_PER_MINUTE},
-        status=status,
+        form,
+        lambda data: services.firm_set_email_rate(
+            firm=request.firm, actor=request.user, per_minute=data["email_rate_per_minute"]
+        ),
+        success=_("Email settings saved."),
+        url_name="accounts:email_sending",
+        template="accounts/email_sending.html",
+        default_rate=settings.PMO_EMAIL_RATE_PER_MINUTE,
     )
 
 
