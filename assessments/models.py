@@ -398,7 +398,8 @@ class Answer(TenantModel):
         ]
 
 
-# The email log and the privacy settings live in their own modules, re-exported here.
+# The email log, imports, privacy settings and segment counters: own modules, re-exported here.
+from .counter_models import *  # noqa: E402, F403
 from .email_models import *  # noqa: E402, F403
 from .import_models import *  # noqa: E402, F403  (CSV imports: assessments/import_models.py)
 from .privacy_models import *  # noqa: E402, F403

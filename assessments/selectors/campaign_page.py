@@ -1,6 +1,7 @@
 """Reads of the campaign page: its live figures (totals, by role level and by department) and
 its list of respondents, a page at a time. Each is a constant number of queries whatever the
-campaign's size, and a page of the list is an index range wherever it starts (the indexes in
+campaign's size; the figures read counters kept per segment (`CampaignRespondentCount`), and a
+page of the list is an index range wherever it starts (the indexes in
 `models.RESPONDENT_LIST_INDEXES`; bench/campaign_page.py)."""
 
 from __future__ import annotations
@@ -24,26 +25,19 @@ PAGE_SIZE = 50
 LIST_ORDER = ("email", "id")
 
 
-# One scan of the campaign's rows for every figure: the totals (the empty grouping set), each
-# role level and each department. Raw SQL for GROUPING SETS, which the ORM cannot write; the
+# Every figure from the campaign's segment counters (`CampaignRespondentCount`, kept by triggers
+# on the respondents, migration 0015): the totals (the empty grouping set), each role level and
+# each department, in one query over at most (role levels x departments) rows, however many
+# respondents the campaign has. Raw SQL for GROUPING SETS, which the ORM cannot write; the
 # firm's row-level security applies to it as to any query, and it names the firm as well.
-# The status counts are `Respondent.status` (the first moment set, bounced first).
 _STATS = """
 SELECT GROUPING(role_level) AS no_role, GROUPING(department) AS no_department,
        role_level, department,
-       COUNT(*) FILTER (WHERE source = 'invited') AS invited,
-       COUNT(*) FILTER (WHERE source = 'invited' AND completed_at IS NOT NULL) AS completed,
-       COUNT(*) FILTER (WHERE source = 'open_link' AND completed_at IS NOT NULL) AS open_link,
-       COUNT(*) FILTER (WHERE source = 'invited' AND sent_at IS NULL AND bounced_at IS NULL)
-           AS queued,
-       COUNT(*) FILTER (WHERE sent_at IS NOT NULL AND opened_at IS NULL
-                        AND completed_at IS NULL AND bounced_at IS NULL) AS sent,
-       COUNT(*) FILTER (WHERE opened_at IS NOT NULL AND started_at IS NULL
-                        AND completed_at IS NULL AND bounced_at IS NULL) AS opened,
-       COUNT(*) FILTER (WHERE started_at IS NOT NULL AND completed_at IS NULL
-                        AND bounced_at IS NULL) AS started,
-       COUNT(*) FILTER (WHERE bounced_at IS NOT NULL AND completed_at IS NULL) AS bounced
-FROM assessments_respondent
+       COALESCE(SUM(invited), 0) AS invited, COALESCE(SUM(completed), 0) AS completed,
+       COALESCE(SUM(open_link), 0) AS open_link, COALESCE(SUM(queued), 0) AS queued,
+       COALESCE(SUM(sent), 0) AS sent, COALESCE(SUM(opened), 0) AS opened,
+       COALESCE(SUM(started), 0) AS started, COALESCE(SUM(bounced), 0) AS bounced
+FROM assessments_campaignrespondentcount
 WHERE firm_id = %s AND campaign_id = %s
 GROUP BY GROUPING SETS ((), (role_level), (department))
 """
@@ -52,7 +46,7 @@ TOTALS = ("invited", "open_link", "queued", "sent", "opened", "started", "comple
 
 def campaign_stats(*, campaign: Campaign) -> dict:
     """Response rates overall, by role level and by department (the TOP_DEPARTMENTS largest and
-    one row for the others), and invitation statuses: one aggregate query, one scan."""
+    one row for the others), and invitation statuses: one query over the segment counters."""
     with connection.cursor() as cursor:
         cursor.execute(_STATS, [campaign.firm_id, campaign.pk])
         names = [column.name for column in cursor.description]
