@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
-    Count,
     DateTimeField,
     DurationField,
     Exists,
@@ -16,14 +15,18 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
+    Sum,
     Value,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import ClientOrganisation, Firm
 
 from ..models import (
     Campaign,
+    CampaignRespondentCount,
     CampaignStatus,
     EmailKind,
     EmailLog,
@@ -46,18 +49,25 @@ def campaign_list(
     *, firm: Firm, client=None, status: str | None = None, counts: bool = True
 ) -> QuerySet[Campaign]:
     """The firm's campaigns, newest first, optionally of one client and in one status; with
-    `counts`, each annotated with `invited` and `completed` (the list page shows them)."""
+    `counts`, each annotated with `invited` and `completed` (the list page shows them; every
+    completed response, open-link ones too), summed from the segment counters."""
     qs = Campaign.objects.select_related("client", "version", "version__instrument")
     if counts:
         qs = qs.annotate(
-            invited=Count("respondents", filter=Q(respondents__source=Source.INVITED)),
-            completed=Count("respondents", filter=Q(respondents__completed_at__isnull=False)),
+            invited=_counted(F("invited")), completed=_counted(F("completed") + F("open_link"))
         )
     if client is not None:
         qs = qs.filter(client=client)
     if status is not None:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at")
+
+
+def _counted(expression) -> Coalesce:
+    """The sum of `expression` over the outer campaign's segment counters (0 without any)."""
+    segments = CampaignRespondentCount.objects.filter(campaign=OuterRef("pk")).order_by()
+    total = segments.values("campaign").annotate(total=Sum(expression)).values("total")
+    return Coalesce(Subquery(total), 0)
 
 
 def campaign_get(*, firm: Firm, pk: int) -> Campaign | None:
@@ -70,13 +80,12 @@ def campaign_get(*, firm: Firm, pk: int) -> Campaign | None:
 
 def campaign_response_counts(*, campaign: Campaign) -> dict:
     """The campaign's counts for webhook payloads, in one query: invited respondents, those of
-    them who completed, completed open-link responses, and the response rate in percent."""
-    totals = Respondent.objects.filter(campaign=campaign).aggregate(
-        invited=Count("id", filter=Q(source=Source.INVITED)),
-        completed=Count("id", filter=Q(source=Source.INVITED, completed_at__isnull=False)),
-        open_link_completed=Count(
-            "id", filter=Q(source=Source.OPEN_LINK, completed_at__isnull=False)
-        ),
+    them who completed, completed open-link responses, and the response rate in percent (from
+    the segment counters: a completion's webhook does not scan the campaign)."""
+    totals = CampaignRespondentCount.objects.filter(campaign=campaign).aggregate(
+        invited=Coalesce(Sum("invited"), 0),
+        completed=Coalesce(Sum("completed"), 0),
+        open_link_completed=Coalesce(Sum("open_link"), 0),
     )
     return totals | {"response_rate": _rate(totals["completed"], totals["invited"])}
 
