@@ -106,13 +106,16 @@ DROP FUNCTION IF EXISTS assessments_respondent_count();
 """
 # The rows already there, every firm's (the owner's `pmo.all_firms` bypass of a data migration),
 # counted after the triggers exist: CREATE TRIGGER locks the respondents against writes until
-# this migration commits, so no write falls between the two.
+# this migration commits, so no write falls between the two. The same-firm key is checked at
+# once: Django adds its own keys and indexes after the last operation, and PostgreSQL refuses
+# to ALTER a table with key checks still pending.
 BACKFILL_SQL = f"""
 SELECT set_config('pmo.all_firms', 'on', true);
 INSERT INTO assessments_campaignrespondentcount ({_KEY}, {_NAMES})
 SELECT {_KEY},
         {_SUMS.replace("SUM(sign)", "COUNT(*)")}
 FROM assessments_respondent GROUP BY {_KEY} ORDER BY {_KEY};
+SET CONSTRAINTS ALL IMMEDIATE;
 SELECT set_config('pmo.all_firms', '', true);
 """
 
