@@ -74,6 +74,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
     emptied bigint[];
 BEGIN
+    -- A statement that changed no row (the autosave's `started_at` stamp after the first answer)
+    -- costs one look at its transition table.
+    IF TG_OP = 'DELETE' THEN
+        IF NOT EXISTS (SELECT FROM old_rows) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF NOT EXISTS (SELECT FROM new_rows) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN{_apply(f"SELECT 1 AS sign, {_COLUMNS} FROM new_rows")}
     ELSIF TG_OP = 'UPDATE' THEN{
     _apply(
