@@ -20,7 +20,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def _cursor_class():
@@ -37,9 +37,10 @@ _PREPARED_CURSOR = None
 
 
 @contextmanager
-def prepared_cursor():
-    """A cursor on the default connection whose `execute` prepares the statement."""
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
+    """A cursor on the `using` connection whose `execute` prepares the statement."""
     global _PREPARED_CURSOR
+    connection = connections[using]
     if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
         with connection.cursor() as cursor:
             yield cursor
