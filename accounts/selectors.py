@@ -6,9 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import router
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from pmo_platform.prepared import prepared_cursor
 from pmo_platform.tenancy import firm_context, user_context
 
 from .models import (
@@ -24,9 +26,20 @@ from .models import (
     User,
 )
 
+# Every request under /f/<firm_slug>/ starts here (FirmScopeMiddleware): a prepared statement
+# (pmo_platform/prepared.py) rather than an ORM query compiled and planned every time.
+_FIRM_FIELDS = tuple(f.attname for f in Firm._meta.concrete_fields)
+_FIRM_COLUMNS = ", ".join(_FIRM_FIELDS)
+# The model's own column and table names: no input reaches the SQL text.
+_FIRM_BY_SLUG = f"SELECT {_FIRM_COLUMNS} FROM {Firm._meta.db_table} WHERE slug = %s::varchar AND is_active LIMIT 1"  # noqa: E501, S608
+
 
 def firm_by_slug(slug: str) -> Firm | None:
-    return Firm.objects.filter(slug=slug, is_active=True).first()
+    using = router.db_for_read(Firm)
+    with prepared_cursor(using) as cursor:
+        cursor.execute(_FIRM_BY_SLUG, [slug])
+        row = cursor.fetchone()
+    return Firm.from_db(using, _FIRM_FIELDS, row) if row is not None else None
 
 
 def firm_by_id(firm_id: int) -> Firm | None:

@@ -3,8 +3,9 @@ to a bare view on the same server.
 
 One process run starts one gunicorn on the loopback interface (`--workers`, sync worker class
 by default; printed) with bench/autosave_settings.py (the product's settings plus a bench-only
-URLconf, bench/autosave_urls.py) on its own database `pmo_bench_autosave` (created and migrated
-as the owner role the first time, `--fresh` recreates it), and runs locust headless against it
+URLconf, bench/autosave_urls.py) on its own database `pmo_bench_autosave` (`BENCH_DATABASE`
+overrides the name; created and migrated as the owner role the first time, `--fresh` recreates
+it), and runs locust headless against it
 (bench/autosave_locustfile.py, FastHttpUser, 50 users, all started in the first second, no
 think time): a warm-up, then a timed run, first of the real autosave
 (`POST /f/<firm>/s/<token>/answer/`: token lookup, firm scope and RLS, CSRF, the Redis rate

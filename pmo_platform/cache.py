@@ -43,3 +43,13 @@ class ResilientRedisCache(RedisCache):
     incr = _fail_open("incr", lambda key, delta=1, *a, **k: delta)
     decr = _fail_open("decr", lambda key, delta=1, *a, **k: -delta)
     clear = _fail_open("clear", None)
+
+
+def redis_client(cache):
+    """The cache's redis client for commands of our own (pmo_platform.ratelimit's pipeline),
+    made once per cache object: django's `get_client()` builds a new client, with its table of
+    response callbacks, on every call. It shares the cache's connection pool."""
+    client = cache.__dict__.get("_pmo_redis_client")
+    if client is None:
+        client = cache.__dict__["_pmo_redis_client"] = cache._cache.get_client(write=True)
+    return client

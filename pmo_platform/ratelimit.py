@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.cache import caches
 
-from .cache import UNAVAILABLE
+from .cache import UNAVAILABLE, redis_client
 
 logger = logging.getLogger(__name__)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -44,7 +44,7 @@ def hit(*limits: Limit, cache_alias: str = "default") -> bool:
         keys.append((cache.make_and_validate_key(f"rl:{limit.group}:{digest}:{window}"), period))
         allowed.append(count)
     try:
-        pipe = cache._cache.get_client(write=True).pipeline(transaction=False)
+        pipe = redis_client(cache).pipeline(transaction=False)
         for key, period in keys:
             pipe.set(key, 0, ex=period + 1, nx=True)
             pipe.incr(key)

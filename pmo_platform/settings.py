@@ -186,6 +186,13 @@ DATABASES["operator"] = _operator_db
 DATABASES["operator"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DATABASES["operator"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["pmo_platform.tenancy.OperatorRouter"]
+# The autosave's statement is prepared per connection (pmo_platform/prepared.py); off for a
+# pooler that cannot carry prepared statements (docs/scaling.md, PgBouncer). psycopg prepares
+# only what is asked for: the threshold is out of reach, and the ORM's client-side binding
+# cursors never prepare (None, Django's default, would turn `prepare=True` off too).
+DATABASE_PREPARED_STATEMENTS = env_bool("PMO_DATABASE_PREPARED_STATEMENTS", True)
+if DATABASE_PREPARED_STATEMENTS:
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2**31 - 1
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -----------------------------------------------------------------------

@@ -2,8 +2,8 @@
 conventions: keyword-only arguments, one transaction, an audit entry, side effects on commit).
 
 One module per concern: `instrument` (and `instrument_rules`), `campaigns` (and
-`campaign_rules`), `respondents`, `survey`, `emails` (what each email says), `email_delivery`
-(sending each at most once, and the sweep), `privacy`. Every
+`campaign_rules`), `respondents`, `survey` (and `autosave`, its fast path), `emails` (what each
+email says), `email_delivery` (sending each at most once, and the sweep), `privacy`. Every
 public name is importable from `assessments.services` too, including the reads and pure helpers
 that lived here before (`personal_result`, `result_view`, `parse_respondent_csv`, ...)."""
 
@@ -24,6 +24,7 @@ from ..selectors import (
     reminder_candidates,
     result_view,
 )
+from .autosave import answer_save_by_link
 from .campaign_rules import (
     CAMPAIGN_FIELDS,
     MAX_REMINDERS,
@@ -111,6 +112,7 @@ __all__ = [
     "advice_for",
     "advice_update",
     "answer_save",
+    "answer_save_by_link",
     "builtin_instrument_files",
     "campaign_close",
     "campaign_create",

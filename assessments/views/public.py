@@ -152,6 +152,17 @@ def _autosave_limited(request, token) -> bool:
     )
 
 
+def _answer_payload(request) -> tuple[int, int | None]:
+    """The item and the value of an autosave's JSON body ("dk" is None), or BadJson or the
+    ValidationError of a value that is no answer at all."""
+    payload = json_object(request)
+    item_id = id_or_none(payload.get("item"))
+    if item_id is None:  # not a positive 64-bit integer: nothing the database could hold
+        raise BadJson(AssessmentsErrorCode.INVALID_ANSWER)
+    value = payload.get("value", "")
+    return item_id, _parse_value(value if isinstance(value, str | int) else "")
+
+
 # The firm scope (FirmScopeMiddleware) already runs the view in one transaction: no savepoint
 # of ATOMIC_REQUESTS on top of it.
 @transaction.non_atomic_requests
@@ -160,21 +171,30 @@ def _autosave_limited(request, token) -> bool:
 @link_json
 def survey_answer(request, firm_slug, token):
     """Autosave of one answer (JSON), so a reload or a lost connection loses nothing. On the
-    hot path: one narrow respondent read and one statement saving the answer (and counting).
-    """
+    hot path one prepared statement finds the respondent by the link and saves the answer
+    (`answer_save_by_link`). Anything it does not save takes the ordinary path: the link's
+    check, then `answer_save`, whose refusal is the same as ever, in the survey's language."""
     if _autosave_limited(request, token):
         return JsonResponse(
             {"error": _("Too many answers at once. Please wait a moment.")}, status=429
         )
+    try:
+        item_id, value = _answer_payload(request)
+    except (BadJson, ValidationError):
+        saved = None  # refused below, after the link's check (an unknown link is still a 404)
+    else:
+        saved = services.answer_save_by_link(
+            firm=request.firm, token=token, item_id=item_id, value=value
+        )
+    if saved is not None:
+        answered, language = saved
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        return JsonResponse({"saved": True, "answered": answered})
     respondent = access_respondent_for_answer(request.firm, token)
     _survey_language(request, respondent)
     try:
-        payload = json_object(request)
-        item_id = id_or_none(payload.get("item"))
-        if item_id is None:  # not a positive 64-bit integer: nothing the database could hold
-            raise BadJson(AssessmentsErrorCode.INVALID_ANSWER)
-        value = payload.get("value", "")
-        value = _parse_value(value if isinstance(value, str | int) else "")
+        item_id, value = _answer_payload(request)
         answer = services.answer_save(
             firm=request.firm, respondent=respondent, item_id=item_id, value=value
         )
