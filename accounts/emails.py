@@ -3,6 +3,7 @@ footer, in the recipient's language, with an HTML and a plain-text part."""
 
 from __future__ import annotations
 
+import functools
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -39,8 +40,14 @@ def branding_context(firm: Firm, branding: Branding) -> dict:
 
 def sender_address(branding: Branding) -> str:
     """The firm's sender name on the platform's own address (SPF/DKIM stay valid)."""
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((header_safe(branding.sender_name or branding.firm.name), address))
+    return _sender(branding.sender_name or branding.firm.name, settings.DEFAULT_FROM_EMAIL)
+
+
+@functools.lru_cache(maxsize=256)
+def _sender(name: str, default_from: str) -> str:
+    # A pure function of its arguments: parsed once per firm's name, not once per email.
+    _name, address = parseaddr(default_from)
+    return formataddr((header_safe(name), address))
 
 
 def build_branded_email(
