@@ -118,10 +118,16 @@ def message_id(*parts: object) -> str:
     """A stable `Message-ID` for one email: the same parts give the same id, so a receiver (or
     an operator reading the server's log) can recognise a duplicate. The domain is the one of
     `DEFAULT_FROM_EMAIL`."""
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    domain = address.rpartition("@")[2] or "pmo.invalid"
     key = ":".join(str(part) for part in parts)
+    domain = _domain(settings.DEFAULT_FROM_EMAIL)
     return f"<{uuid.uuid5(uuid.NAMESPACE_URL, 'pmo-email:' + key)}@{domain}>"
+
+
+@functools.lru_cache(maxsize=16)
+def _domain(from_email: str) -> str:
+    # Parsed once, not once per row of a 100,000-row fan-out.
+    _name, address = parseaddr(from_email)
+    return address.rpartition("@")[2] or "pmo.invalid"
 
 
 def _smtp_code(exc: BaseException) -> int | None:
