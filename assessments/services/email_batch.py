@@ -152,6 +152,7 @@ def _claim(*, firm: Firm, email_ids: list[int], mailer: delivery.Mailer, shared:
     if shared["branding"] is None:
         shared["branding"] = branding_for_firm(firm=firm)
     ready = []
+    renders: dict = {}  # invitations share their rendering per campaign and language
     for row in rows:
         respondent = respondents.get(row.respondent_id)
         if respondent is None:
@@ -159,7 +160,7 @@ def _claim(*, firm: Firm, email_ids: list[int], mailer: delivery.Mailer, shared:
             continue
         respondent.firm = firm  # the firm and its branding are read once per batch
         message = prepared_message(
-            firm=firm, respondent=respondent, row=row, branding=shared["branding"]
+            firm=firm, respondent=respondent, row=row, branding=shared["branding"], renders=renders
         )
         if message is None:
             continue
