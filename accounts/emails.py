@@ -3,6 +3,7 @@ footer, in the recipient's language, with an HTML and a plain-text part."""
 
 from __future__ import annotations
 
+import functools
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
@@ -39,8 +40,26 @@ def branding_context(firm: Firm, branding: Branding) -> dict:
 
 def sender_address(branding: Branding) -> str:
     """The firm's sender name on the platform's own address (SPF/DKIM stay valid)."""
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((header_safe(branding.sender_name or branding.firm.name), address))
+    return _sender(branding.sender_name or branding.firm.name, settings.DEFAULT_FROM_EMAIL)
+
+
+@functools.lru_cache(maxsize=256)
+def _sender(name: str, default_from: str) -> str:
+    # A pure function of its arguments: parsed once per firm's name, not once per email.
+    _name, address = parseaddr(default_from)
+    return formataddr((header_safe(name), address))
+
+
+def render_branded(
+    *, firm: Firm, branding: Branding, language: str, template: str, context: dict
+) -> tuple[str, str]:
+    """`<template>.txt` and `<template>.html` rendered in `language` with the firm's branding."""
+    with translation.override(language):
+        full_context = branding_context(firm, branding) | context | {"language": language}
+        return (
+            render_to_string(f"{template}.txt", full_context),
+            render_to_string(f"{template}.html", full_context),
+        )
 
 
 def build_branded_email(
@@ -52,13 +71,17 @@ def build_branded_email(
     subject: str,
     template: str,
     context: dict,
+    rendered: tuple[str, str] | None = None,
 ) -> EmailMultiAlternatives:
     """Render `<template>.txt` and `<template>.html` in `language` and wrap them in the firm's
-    branding. `subject` must be a lazy or already-translated string."""
+    branding (`rendered`: the two already rendered so). `subject` must be a lazy or
+    already-translated string."""
+    if rendered is None:
+        rendered = render_branded(
+            firm=firm, branding=branding, language=language, template=template, context=context
+        )
+    text, html = rendered
     with translation.override(language):
-        full_context = branding_context(firm, branding) | context | {"language": language}
-        text = render_to_string(f"{template}.txt", full_context)
-        html = render_to_string(f"{template}.html", full_context)
         # Subjects are built from stored names: one with a line break (a row older than the
         # input checks) would make Django refuse the message and stop a whole batch.
         subject = header_safe(subject)

@@ -2,14 +2,16 @@
 
 The delivery rule of `email_delivery` holds for every email, only in slices of CLAIM_SIZE
 rows: one transaction locks the slice's `queued` rows (skipping rows another worker holds),
-checks each respondent may have theirs, builds them and moves the buildable ones to `sending`
-in one UPDATE, and commits, before a word goes to the mail server. The messages of the slice
-go out, then one transaction records every outcome. A worker that dies in between leaves at
-most CLAIM_SIZE rows `sending`: never sent again; the sweep closes them as `unknown` (counted as
-sent) after EMAIL_SENDING_GIVE_UP (docs/operations.md, "Batch claims").
+checks each respondent may have theirs, builds them (once: `delivery.prepare`) and moves the
+buildable ones to `sending` in one UPDATE, and commits, before a word goes to the mail server.
+The messages of the slice go out, and their outcomes are recorded in the next transaction:
+the one that claims the following slice (one commit a slice), or one of their own after the
+last slice, before a rate-limit pause, or when the claim fails. A worker that dies leaves at
+most one slice, CLAIM_SIZE rows, `sending`: never sent again; the sweep closes them as
+`unknown` (counted as sent) after EMAIL_SENDING_GIVE_UP (docs/operations.md, "Batch claims").
 
-What is the same for every email of a batch (the firm, its branding, each campaign and its
-client) is read once per batch, not once per email.
+What is the same for every email of a batch (the firm, its branding) is read once per batch,
+each campaign and its client once per slice (with the slice's respondents), not per email.
 
 Fan-out batches (`send_email_batch`) spend the firm's send rate (`pmo_platform.sendrate`):
 before each slice the worker takes up to a slice's worth of tokens from the firm's bucket,
@@ -51,34 +53,52 @@ def respondent_emails_send_batch(
     shared = {"branding": None}
     rate = firm_email_rate(firm=firm) if rate_limited else None
     sent = 0
+    results: list = []  # the slice just sent: recorded in the next slice's claim transaction
     with delivery.Mailer() as mailer:
-        while pending:
-            size = min(CLAIM_SIZE, len(pending))
-            if rate is not None:
-                granted, wait = sendrate.take(f"firm:{firm.pk}", per_minute=rate, count=size)
-                if granted == 0:
-                    _publish_later(firm=firm, email_ids=pending, wait=wait)
-                    break
-                size = granted
-            slice_, pending = pending[:size], pending[size:]
-            claimed, stop = _claim(firm=firm, email_ids=slice_, mailer=mailer, shared=shared)
-            results = []
-            for row, respondent, message in claimed:
-                if stop:  # the server went away: these were claimed but never handed over
-                    results.append(
-                        (row, respondent, delivery.Result(delivery.DEFERRED, "not sent"))
+        try:
+            while pending:
+                size = min(CLAIM_SIZE, len(pending))
+                if rate is not None:
+                    granted, wait = sendrate.take(f"firm:{firm.pk}", per_minute=rate, count=size)
+                    if granted == 0:
+                        sent += _record_many(firm=firm, results=results)
+                        results = []
+                        _publish_later(firm=firm, email_ids=pending, wait=wait)
+                        break
+                    size = granted
+                slice_, pending = pending[:size], pending[size:]
+                recorded, results = results, []
+                claimed, stop = _record_and_claim(
+                    firm=firm, results=recorded, email_ids=slice_, mailer=mailer, shared=shared
+                )
+                sent += _counted(recorded)
+                results, stop = _send_all(claimed, mailer=mailer, stop=stop)
+                if stop:
+                    logger.warning(
+                        "mail server unreachable; the rest of the batch waits for the sweep"
                     )
-                    continue
-                result = mailer.send(message)
-                results.append((row, respondent, result))
-                if result.outcome == delivery.DEFERRED and mailer.unreachable:
-                    stop = True
-            _record_many(firm=firm, results=results)
-            sent += sum(r.outcome in (delivery.SENT, delivery.UNKNOWN) for _r, _p, r in results)
-            if stop:
-                logger.warning("mail server unreachable; the rest of the batch waits for the sweep")
-                break
+                    break
+        finally:  # the last slice's outcomes (and those of a slice sent before an error)
+            sent += _record_many(firm=firm, results=results)
     return sent
+
+
+def _send_all(claimed: list, *, mailer: delivery.Mailer, stop: bool) -> tuple[list, bool]:
+    """Send a claimed slice: [(row, respondent, result)], and whether the server went away."""
+    results = []
+    for row, respondent, message in claimed:
+        if stop:  # the server went away: these were claimed but never handed over
+            results.append((row, respondent, delivery.Result(delivery.DEFERRED, "not sent")))
+            continue
+        result = mailer.send(message)
+        results.append((row, respondent, result))
+        if result.outcome == delivery.DEFERRED and mailer.unreachable:
+            stop = True
+    return results, stop
+
+
+def _counted(results: list) -> int:
+    return sum(r.outcome in (delivery.SENT, delivery.UNKNOWN) for _r, _p, r in results)
 
 
 def _publish_later(*, firm: Firm, email_ids: list[int], wait: float) -> None:
@@ -93,68 +113,85 @@ def _publish_later(*, firm: Firm, email_ids: list[int], wait: float) -> None:
         )  # fmt: skip
 
 
-def _claim(*, firm: Firm, email_ids: list[int], mailer: delivery.Mailer, shared: dict):
-    """Transaction 1 of a slice: [(row, respondent, message)] now `sending` (committed), and
-    whether the mail server was unreachable (nothing claimed then)."""
-
-    with firm_context(firm):
-        rows = list(
-            EmailLog.objects.select_for_update(of=("self",), skip_locked=True)
-            .filter(pk__in=email_ids, status=EmailStatus.QUEUED, due_at__lte=timezone.now())
-            .order_by("id")
-        )
-        if not rows:
-            return [], False
-        respondents = {
-            r.pk: r
-            for r in Respondent.objects.select_for_update(of=("self",))
-            .select_related("campaign", "campaign__client")
-            .filter(pk__in={row.respondent_id for row in rows})
-            .order_by("pk")
-        }
-        if shared["branding"] is None:
-            shared["branding"] = branding_for_firm(firm=firm)
-        ready = []
-        for row in rows:
-            respondent = respondents.get(row.respondent_id)
-            if respondent is None:
-                _finish(row, EmailStatus.CANCELLED, "not eligible when its turn came")
-                continue
-            respondent.firm = firm  # the firm and its branding are read once per batch
-            message = prepared_message(
-                firm=firm, respondent=respondent, row=row, branding=shared["branding"]
-            )
-            if message is None:
-                continue
-            ready.append((row, respondent, message))
-        if not ready:
-            return [], False
-        unreachable = mailer.connect()
-        if unreachable is not None:  # nothing claimed, nothing sent: the first one waits
-            row = ready[0][0]
-            row.attempts += 1
-            _defer(row, unreachable.error)
-            return [], True
-        now = timezone.now()
-        EmailLog.objects.filter(pk__in=[row.pk for row, _r, _m in ready]).update(
-            status=EmailStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-        for row, _r, _m in ready:
-            row.status, row.claimed_at, row.attempts = EmailStatus.SENDING, now, row.attempts + 1
+def _record_and_claim(
+    *, firm: Firm, results: list, email_ids: list[int], mailer: delivery.Mailer, shared: dict
+):
+    """One transaction: record the outcomes of the slice just sent (`results`) and claim the
+    next one. [(row, respondent, message)] now `sending` (committed), and whether the mail
+    server was unreachable (nothing claimed then). One commit a slice instead of two; when it
+    fails, the known outcomes are recorded on their own before the error goes up."""
+    try:
+        with firm_context(firm):
+            if results:
+                _record_all(results)
+            claimed = _claim(firm=firm, email_ids=email_ids, mailer=mailer, shared=shared)
+    except Exception:  # rolled back: the outcomes already known are kept all the same
+        _record_many(firm=firm, results=results)
+        raise
     # Committed: from here on a retry or another worker will not send these emails.
+    return claimed
+
+
+def _claim(*, firm: Firm, email_ids: list[int], mailer: delivery.Mailer, shared: dict):
+    """Inside the transaction: lock the slice's queued rows, check and build each email, and
+    move the buildable ones to `sending`."""
+    rows = list(
+        EmailLog.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(pk__in=email_ids, status=EmailStatus.QUEUED, due_at__lte=timezone.now())
+        .order_by("id")
+    )
+    if not rows:
+        return [], False
+    respondents = {
+        r.pk: r
+        for r in Respondent.objects.select_for_update(of=("self",))
+        .select_related("campaign", "campaign__client")
+        .filter(pk__in={row.respondent_id for row in rows})
+        .order_by("pk")
+    }
+    if shared["branding"] is None:
+        shared["branding"] = branding_for_firm(firm=firm)
+    ready = []
+    renders: dict = {}  # invitations share their rendering per campaign and language
+    for row in rows:
+        respondent = respondents.get(row.respondent_id)
+        if respondent is None:
+            _finish(row, EmailStatus.CANCELLED, "not eligible when its turn came")
+            continue
+        respondent.firm = firm  # the firm and its branding are read once per batch
+        message = prepared_message(
+            firm=firm, respondent=respondent, row=row, branding=shared["branding"], renders=renders
+        )
+        if message is None:
+            continue
+        ready.append((row, respondent, message))
+    if not ready:
+        return [], False
+    unreachable = mailer.connect()
+    if unreachable is not None:  # nothing claimed, nothing sent: the first one waits
+        row = ready[0][0]
+        row.attempts += 1
+        _defer(row, unreachable.error)
+        return [], True
+    now = timezone.now()
+    EmailLog.objects.filter(pk__in=[row.pk for row, _r, _m in ready]).update(
+        status=EmailStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    for row, _r, _m in ready:
+        row.status, row.claimed_at, row.attempts = EmailStatus.SENDING, now, row.attempts + 1
     return ready, False
 
 
-def _record_many(*, firm: Firm, results: list) -> None:
-    """Transaction 2 of a slice, tried a few times (a database that blinks now must not turn
-    known outcomes into unknown ones)."""
+def _record_many(*, firm: Firm, results: list) -> int:
+    """Record a slice's outcomes in a transaction of their own, tried a few times (a database
+    that blinks now must not turn known outcomes into unknown ones); the number sent."""
     if not results:
-        return
+        return 0
     for attempt in range(3):
         try:
             with firm_context(firm):
                 _record_all(results)
-            return
+            return _counted(results)
         except delivery.TRANSIENT_ERRORS:
             if attempt == 2:
                 raise  # the rows stay `sending`: never resent; the sweep closes them
@@ -168,15 +205,17 @@ def _record_all(results: list) -> None:
     others = [(row, respondent, r) for row, respondent, r in results if r.outcome != delivery.SENT]
     if sent:
         now = timezone.now()
-        ids = list(
-            EmailLog.objects.select_for_update()
-            .filter(pk__in=[row.pk for row, _p in sent], status=EmailStatus.SENDING)
-            .values_list("pk", flat=True)
-        )
-        EmailLog.objects.filter(pk__in=ids).update(
+        ids = [row.pk for row, _p in sent]
+        updated = EmailLog.objects.filter(pk__in=ids, status=EmailStatus.SENDING).update(
             status=EmailStatus.SENT, sent_at=now, last_error=""
         )
         done = set(ids)
+        if updated != len(ids):  # the sweep closed some meanwhile (as `unknown`): only ours
+            done = set(
+                EmailLog.objects.filter(
+                    pk__in=ids, status=EmailStatus.SENT, sent_at=now
+                ).values_list("pk", flat=True)
+            )
         groups: dict[tuple[str, int], list] = {}
         for row, respondent in sent:
             if row.pk in done:

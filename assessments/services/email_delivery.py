@@ -164,10 +164,13 @@ def respondent_email_deliver(*, firm: Firm, email_id: int, mailer: delivery.Mail
     return result.outcome
 
 
-def prepared_message(*, firm: Firm, respondent: Respondent, row: EmailLog, branding=None):
-    """The email of claim row `row`, built and its headers checked, or None with the row
-    finished: not eligible, cannot be built (this email only), or nothing to say. Transient
-    broker and database errors propagate (the task retries)."""
+def prepared_message(
+    *, firm: Firm, respondent: Respondent, row: EmailLog, branding=None, renders=None
+):
+    """The email of claim row `row`, built once (`delivery.prepare`: its headers checked, and
+    what goes to the mail server), or None with the row finished: not eligible, cannot be built
+    (this email only), or nothing to say. Transient broker and database errors propagate (the
+    task retries)."""
     from .emails import EMAIL_KINDS, build_respondent_email
 
     spec = EMAIL_KINDS.get(row.kind)
@@ -176,10 +179,10 @@ def prepared_message(*, firm: Firm, respondent: Respondent, row: EmailLog, brand
         return None
     try:
         message = build_respondent_email(
-            firm=firm, respondent=respondent, row=row, branding=branding
+            firm=firm, respondent=respondent, row=row, branding=branding, renders=renders
         )
         if message is not None:
-            message.message()  # a bad header fails here, before anything is claimed
+            message = delivery.prepare(message)  # a bad header fails here, before any claim
     except (*delivery.TRANSIENT_ERRORS, DatabaseError):
         raise
     except Exception as exc:  # BadHeaderError, a broken template: this email only

@@ -5,6 +5,7 @@ Sending them at most once is `email_delivery`."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.emails import build_branded_email
+from accounts.emails import build_branded_email, render_branded
 from accounts.models import Firm, WebhookEventType
 from accounts.selectors import branding_for_firm
 from accounts.services import emit_event
@@ -23,13 +24,22 @@ from .. import selectors, webhook_payloads
 from ..links import survey_url
 from ..models import Campaign, EmailKind, EmailLog, Respondent, localized
 from ..selectors import FOLLOWUP_DAYS
+from . import email_render
 from .email_delivery import email_message_id, emails_queue, enqueue_email_ids
 
 
 def format_deadline(campaign: Campaign, language: str) -> str:
-    """The campaign's close date as respondents read it, in `language`."""
+    """The campaign's close date as respondents read it, in `language` (in the current time
+    zone)."""
+    return _deadline(campaign.closes_at, timezone.get_current_timezone(), language)
+
+
+@functools.lru_cache(maxsize=512)
+def _deadline(closes_at, zone, language: str) -> str:
+    # A pure function of its arguments (the format and the catalogs are fixed in a process):
+    # a fan-out formats each campaign's date once per language, not twice per email.
     with translation.override(language):
-        return formats.date_format(timezone.localtime(campaign.closes_at), "DATE_FORMAT")
+        return formats.date_format(timezone.localtime(closes_at, zone), "DATE_FORMAT")
 
 
 def invitation_text(*, firm: Firm, campaign: Campaign, language: str, name: str) -> tuple[str, str]:
@@ -224,10 +234,14 @@ EMAIL_KINDS: dict[str, EmailKindSpec] = {
 # --- Building one email (sending is in `email_delivery`) ---------------------------------------
 
 
-def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog, branding=None):
+def build_respondent_email(
+    *, firm: Firm, respondent: Respondent, row: EmailLog, branding=None, renders=None
+):
     """The message for claim row `row` (respondent locked, with its campaign), carrying the
     row's stable Message-ID; None when there is nothing to say. `branding`: the firm's, when
-    the caller has read it already (a batch reads it once)."""
+    the caller has read it already (a batch reads it once). `renders`: a dict the caller keeps
+    for a run of emails (a batch's slice), where invitations and reminders share their
+    rendering per campaign and language (`email_render`)."""
     kind, sequence = row.kind, row.sequence
     campaign = respondent.campaign
     language = respondent.language or campaign.default_language
@@ -245,6 +259,13 @@ def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog,
     content = spec.content(firm=firm, respondent=respondent, language=language, sequence=sequence)
     if content is None:
         return None
+    context |= content.context
+    rendered = None
+    if renders is not None and kind in email_render.SHAREABLE_KINDS:
+        rendered = _shared_rendering(
+            renders, firm=firm, branding=branding, respondent=respondent, row=row,
+            language=language, context=context,
+        )  # fmt: skip
     message = build_branded_email(
         firm=firm,
         branding=branding,
@@ -252,7 +273,8 @@ def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog,
         language=language,
         subject=content.subject,
         template=spec.template,
-        context=context | content.context,
+        context=context,
+        rendered=rendered,
     )
     message.extra_headers["X-PMO-Respondent"] = str(respondent.pk)
     message.extra_headers["Message-ID"] = row.message_id or email_message_id(
@@ -263,6 +285,35 @@ def build_respondent_email(*, firm: Firm, respondent: Respondent, row: EmailLog,
     message.tags = [f"pmo-{kind}"]
     message.extra_headers.update(content.headers)
     return message
+
+
+def _shared_rendering(renders: dict, *, firm, branding, respondent, row, language, context):
+    """This invitation's (text, html) from the rendering its campaign's emails in `language`
+    share, or None when it must be rendered for itself (`email_render`)."""
+    campaign = respondent.campaign
+    with translation.override(language):
+        name = respondent.name or _("colleague")
+    if not email_render.shareable_name(name):
+        return None
+    key = (row.kind, row.sequence, campaign.pk, language)
+    if key not in renders:
+        renders[key] = None
+        if email_render.plain_fields(localized(campaign, "invitation_body", language)):
+            _subject, body = invitation_text(
+                firm=firm, campaign=campaign, language=language, name=email_render.NAME
+            )
+            shared = render_branded(
+                firm=firm,
+                branding=branding,
+                language=language,
+                template=EMAIL_KINDS[row.kind].template,
+                context=context
+                | {"respondent": email_render.STAND_IN, "link": email_render.LINK, "body": body},
+            )
+            renders[key] = shared if email_render.usable(shared) else None
+    if renders[key] is None:
+        return None
+    return email_render.fill(renders[key], name=name, link=context["link"])
 
 
 @transaction.atomic

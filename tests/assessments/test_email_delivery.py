@@ -154,3 +154,31 @@ def test_the_sweep_resumes_stranded_emails_and_queues_missing_invitations(firm_a
         # Republished rows are due again from now: the next sweep leaves them alone.
         OutboxTask.objects.all().delete()
         assert services.emails_resume(firm=firm_a.firm)["republished"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_costs_a_few_queries_a_slice_not_any_per_email(firm_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.services.email_batch import CLAIM_SIZE
+
+    counts = {}
+    for slices in (1, 3):
+        with firm_context(firm_a.firm):
+            campaign = new_campaign(firm_a, name=f"Q{slices}", days=3)
+            emails = [f"q{slices}-{i}@client.example" for i in range(CLAIM_SIZE * slices)]
+            add_people(firm_a, campaign, [person(e) for e in emails])
+            Campaign.objects.filter(pk=campaign.pk).update(status="open", opened_at=timezone.now())
+            ids = queue_invitations(firm_a, campaign)
+        with CaptureQueriesContext(connection) as queries:
+            sent = services.respondent_emails_send_batch(firm=firm_a.firm, email_ids=ids)
+        assert sent == len(emails)
+        counts[slices] = len(queries)
+    # Each further slice: one transaction that records the last slice and claims the next
+    # (its firm setting, two updates of the sent, two locking reads and the claim's update).
+    assert counts[3] - counts[1] <= 2 * 8, counts
+    assert counts[1] <= 12 and counts[3] / (3 * CLAIM_SIZE) < 0.4, counts
+    with firm_context(firm_a.firm):
+        assert set(EmailLog.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(mail.outbox) == 4 * CLAIM_SIZE

@@ -165,42 +165,80 @@ def test_a_connection_dropped_after_data_is_recorded_and_not_resent(faults, firm
     assert sorted(m.message_id for m in sink.messages) == sorted(r.message_id for r in rows(firm_a))
 
 
-def test_a_database_error_in_a_batch_is_retried_and_the_email_goes_out(faults, firm_a):
-    sink = faults.sink()
-    with firm_context(firm_a.firm):
-        campaign = new_campaign(firm_a, name="Locked", days=3)
-        add_people(firm_a, campaign, [person(f"l{i}@client.example") for i in range(3)])
-    locked, release = threading.Event(), threading.Event()
+class HeldRespondent:
+    """Holds one respondent's row lock from another connection until released: it blocks the
+    batch's FOR UPDATE of that respondent (not the fan-out's insert)."""
 
-    def hold_a_respondent():
+    def __init__(self, world, email: str):
+        self.world, self.email = world, email
+        self.locked, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def _hold(self):
         try:
-            with firm_context(firm_a.firm):
-                # Blocks the batch's FOR UPDATE of this respondent (not the fan-out's insert).
-                Respondent.objects.select_for_update(no_key=True).get(email="l1@client.example")
-                locked.set()
-                release.wait(90)
+            with firm_context(self.world.firm):
+                Respondent.objects.select_for_update(no_key=True).get(email=self.email)
+                self.locked.set()
+                self.release.wait(90)
         finally:
             connections.close_all()
 
-    holder = threading.Thread(target=hold_a_respondent)
-    holder.start()
+    def __enter__(self):
+        self.thread.start()
+        assert self.locked.wait(30)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release.set()
+        self.thread.join(30)
+
+
+def launch_locked(world, n: int, locked_email: str, sink, faults):
+    """A campaign of n people launched while `locked_email`'s row is held; a worker whose
+    statements give up on a lock after 1.5 s (an OperationalError mid-batch)."""
+    with firm_context(world.firm):
+        campaign = new_campaign(world, name="Locked", days=3)
+        add_people(world, campaign, [person(f"l{i:02}@client.example") for i in range(n)])
+    held = HeldRespondent(world, locked_email).__enter__()
+    with firm_context(world.firm):
+        services.campaign_launch(firm=world.firm, actor=world.owner, campaign=campaign)
+    worker = faults.worker(sink, PGOPTIONS="-c lock_timeout=1500")
+    return held, worker
+
+
+def test_a_database_error_in_a_batch_is_retried_and_the_email_goes_out(faults, firm_a):
+    sink = faults.sink()
+    held, worker = launch_locked(firm_a, 3, "l01@client.example", sink, faults)
     try:
-        assert locked.wait(30)
-        with firm_context(firm_a.firm):
-            services.campaign_launch(firm=firm_a.firm, actor=firm_a.owner, campaign=campaign)
-        # The worker's statements give up on a lock after 1.5 s: an OperationalError mid-batch.
-        worker = faults.worker(sink, PGOPTIONS="-c lock_timeout=1500")
         wait_for(lambda: "lock timeout" in worker.log(), timeout=60)
         # The slice locks its respondents together: it waits on the held one, nothing went out.
         assert sink.count() == 0
     finally:
-        release.set()
-        holder.join(30)
+        held.__exit__()
     wait_for(lambda: finished(firm_a, 3), timeout=90)
     assert sorted(m.rcpt_tos[0] for m in sink.messages) == [
-        f"l{i}@client.example" for i in range(3)
+        f"l{i:02}@client.example" for i in range(3)
     ]
     assert [r.status for r in rows(firm_a)] == ["sent"] * 3
     assert "send_email_batch" in next(
         line for line in worker.log().splitlines() if "lock timeout" in line
     )
+
+
+def test_outcomes_are_kept_when_the_next_slices_claim_fails(faults, firm_a):
+    """A slice's outcomes are recorded in the transaction that claims the next slice; when that
+    claim fails (rolled back), they are recorded on their own before the batch is retried."""
+    total = CLAIM_SIZE + 5
+    sink = faults.sink()
+    held, worker = launch_locked(firm_a, total, f"l{total - 1:02}@client.example", sink, faults)
+    try:
+        wait_for(lambda: "lock timeout" in worker.log(), timeout=60)
+        statuses = Counter(r.status for r in rows(firm_a))
+        assert sink.count() == CLAIM_SIZE
+        assert statuses == {"sent": CLAIM_SIZE, "queued": total - CLAIM_SIZE}
+    finally:
+        held.__exit__()
+    wait_for(lambda: finished(firm_a, total), timeout=90)
+    per_recipient = Counter(m.rcpt_tos[0] for m in sink.messages)
+    assert len(per_recipient) == total and set(per_recipient.values()) == {1}
+    assert [r.status for r in rows(firm_a)] == ["sent"] * total
