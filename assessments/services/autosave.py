@@ -1,5 +1,6 @@
 """The survey autosave's fast path: one answer saved through the personal link in one prepared
-statement, with no read before it (bench/autosave.py, docs/scaling.md).
+statement (`survey.ANSWER_UPSERT_BY_LINK`, the statement `answer_save` runs keyed by the
+link instead of the respondent), with no read before it (bench/autosave.py, docs/scaling.md).
 
 `answer_save_by_link` finds the respondent by the link's token hash inside the firm (the firm
 filter as the scoped ORM writes it, RLS checks it again), locks its row, checks that it is still
@@ -21,41 +22,7 @@ from accounts.selectors import hash_token
 from pmo_platform.prepared import prepared_cursor
 
 from ..models import CampaignStatus
-
-# Every parameter is cast, so one prepared statement fits every call (pmo_platform/prepared.py).
-_SAVE_BY_LINK = """
-WITH target AS (
-    SELECT r.id, c.version_id, r.language, c.default_language
-    FROM assessments_respondent r
-    JOIN assessments_campaign c ON c.id = r.campaign_id AND c.firm_id = %(firm)s::bigint
-    JOIN assessments_item i ON i.id = %(item)s::bigint AND i.version_id = c.version_id
-        AND i.firm_id = %(firm)s::bigint
-    WHERE r.token_hash = %(token_hash)s::varchar AND r.firm_id = %(firm)s::bigint
-        AND r.completed_at IS NULL
-        AND c.status = %(open)s::varchar AND c.closes_at > %(now)s::timestamptz
-    FOR UPDATE OF r
-), saved AS (
-    INSERT INTO assessments_answer (firm_id, respondent_id, item_id, value, updated_at)
-    SELECT %(firm)s::bigint, id, %(item)s::bigint, %(value)s::smallint, %(now)s::timestamptz
-    FROM target
-    ON CONFLICT ON CONSTRAINT answer_unique
-    DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-    RETURNING respondent_id
-), started AS (
-    UPDATE assessments_respondent SET started_at = %(now)s::timestamptz
-    WHERE id IN (SELECT id FROM target) AND firm_id = %(firm)s::bigint AND started_at IS NULL
-), frozen AS (
-    UPDATE assessments_instrumentversion SET frozen_at = %(now)s::timestamptz
-    WHERE id IN (SELECT version_id FROM target) AND firm_id = %(firm)s::bigint
-        AND frozen_at IS NULL
-)
-SELECT 1 + (
-    SELECT count(*) FROM assessments_answer a
-    WHERE a.firm_id = %(firm)s::bigint AND a.respondent_id = saved.respondent_id
-        AND a.item_id <> %(item)s::bigint
-), coalesce(nullif(target.language, ''), target.default_language)
-FROM saved, target
-"""
+from .survey import ANSWER_UPSERT_BY_LINK
 
 
 # No savepoint of its own: the statement is atomic by itself, and it runs inside the firm
@@ -71,7 +38,7 @@ def answer_save_by_link(
         return None
     with prepared_cursor() as cursor:
         cursor.execute(
-            _SAVE_BY_LINK,
+            ANSWER_UPSERT_BY_LINK,
             {
                 "firm": firm.pk,
                 "token_hash": hash_token(token),
@@ -82,4 +49,4 @@ def answer_save_by_link(
             },
         )
         row = cursor.fetchone()
-    return (row[0], row[1]) if row is not None else None
+    return (row[1], row[2]) if row is not None else None

@@ -77,35 +77,44 @@ def respondent_opened(*, respondent: Respondent) -> None:
 # never lands after `completed_at`), check that the respondent is still answering, the campaign
 # open and the item part of its version, upsert the answer, stamp `started_at` and freeze the
 # instrument version; and count the respondent's answers (the others, as the statement's snapshot
-# sees them, plus this one). Firm filters as the scoped ORM writes them (RLS checks them again).
+# sees them, plus this one) and give the survey's language. Firm filters as the scoped ORM writes
+# them (RLS checks them again). The respondent is found by id (`answer_save`) or by the link's
+# token hash (`answer_save_by_link`, the autosave's fast path). Every parameter is cast, so one
+# prepared statement fits every call (pmo_platform/prepared.py).
 _ANSWER_UPSERT = """
 WITH target AS (
-    SELECT r.id FROM assessments_respondent r
-    JOIN assessments_campaign c ON c.id = r.campaign_id AND c.firm_id = %(firm)s
-    JOIN assessments_item i ON i.id = %(item)s AND i.version_id = c.version_id
-        AND i.firm_id = %(firm)s
-    WHERE r.id = %(respondent)s AND r.firm_id = %(firm)s AND r.completed_at IS NULL
-        AND c.status = %(open)s AND c.closes_at > %(now)s
+    SELECT r.id, c.version_id, coalesce(nullif(r.language, ''), c.default_language) AS language
+    FROM assessments_respondent r
+    JOIN assessments_campaign c ON c.id = r.campaign_id AND c.firm_id = %(firm)s::bigint
+    JOIN assessments_item i ON i.id = %(item)s::bigint AND i.version_id = c.version_id
+        AND i.firm_id = %(firm)s::bigint
+    WHERE {respondent} AND r.firm_id = %(firm)s::bigint AND r.completed_at IS NULL
+        AND c.status = %(open)s::varchar AND c.closes_at > %(now)s::timestamptz
     FOR UPDATE OF r
 ), saved AS (
     INSERT INTO assessments_answer (firm_id, respondent_id, item_id, value, updated_at)
-    SELECT %(firm)s, id, %(item)s, %(value)s, %(now)s FROM target
+    SELECT %(firm)s::bigint, id, %(item)s::bigint, %(value)s::smallint, %(now)s::timestamptz
+    FROM target
     ON CONFLICT ON CONSTRAINT answer_unique
     DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
-    RETURNING id
+    RETURNING id, respondent_id
 ), started AS (
-    UPDATE assessments_respondent SET started_at = %(now)s
-    WHERE id IN (SELECT id FROM target) AND firm_id = %(firm)s AND started_at IS NULL
+    UPDATE assessments_respondent SET started_at = %(now)s::timestamptz
+    WHERE id IN (SELECT id FROM target) AND firm_id = %(firm)s::bigint AND started_at IS NULL
 ), frozen AS (
-    UPDATE assessments_instrumentversion SET frozen_at = %(now)s
-    WHERE id = %(version)s AND firm_id = %(firm)s AND frozen_at IS NULL
-        AND EXISTS (SELECT 1 FROM target)
+    UPDATE assessments_instrumentversion SET frozen_at = %(now)s::timestamptz
+    WHERE id IN (SELECT version_id FROM target) AND firm_id = %(firm)s::bigint
+        AND frozen_at IS NULL
 )
 SELECT saved.id, 1 + (
     SELECT count(*) FROM assessments_answer a
-    WHERE a.firm_id = %(firm)s AND a.respondent_id = %(respondent)s AND a.item_id <> %(item)s
-) FROM saved
+    WHERE a.firm_id = %(firm)s::bigint AND a.respondent_id = saved.respondent_id
+        AND a.item_id <> %(item)s::bigint
+), target.language
+FROM saved, target
 """
+ANSWER_UPSERT_BY_ID = _ANSWER_UPSERT.format(respondent="r.id = %(respondent)s::bigint")
+ANSWER_UPSERT_BY_LINK = _ANSWER_UPSERT.format(respondent="r.token_hash = %(token_hash)s::varchar")
 
 
 @transaction.atomic
@@ -120,14 +129,13 @@ def answer_save(*, firm: Firm, respondent: Respondent, item_id: int, value: int 
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            _ANSWER_UPSERT,
+            ANSWER_UPSERT_BY_ID,
             {
                 "firm": firm.pk,
                 "respondent": respondent.pk,
                 "item": item_id,
                 "value": value,
-                "version": campaign.version_id,
-                "open": CampaignStatus.OPEN,
+                "open": CampaignStatus.OPEN.value,
                 "now": now,
             },
         )
