@@ -31,11 +31,9 @@ from tests.helpers import add_people, new_campaign, person
 ROLES = ["leadership", "pmo", "project_manager", "team_member", "other", ""]
 MOMENTS = ("sent_at", "opened_at", "started_at", "completed_at", "bounced_at")
 
-# What `selectors.campaign_stats` ran over the respondents before the counters (the oracle).
-_OLD_STATS = """
-SELECT GROUPING(role_level) AS no_role, GROUPING(department) AS no_department,
-       role_level, department,
-       COUNT(*) FILTER (WHERE source = 'invited') AS invited,
+# The figures as `selectors.campaign_stats` computed them over the respondents before the
+# counters (the oracle).
+_FIGURES = """COUNT(*) FILTER (WHERE source = 'invited') AS invited,
        COUNT(*) FILTER (WHERE source = 'invited' AND completed_at IS NOT NULL) AS completed,
        COUNT(*) FILTER (WHERE source = 'open_link' AND completed_at IS NOT NULL) AS open_link,
        COUNT(*) FILTER (WHERE source = 'invited' AND sent_at IS NULL AND bounced_at IS NULL)
@@ -46,26 +44,19 @@ SELECT GROUPING(role_level) AS no_role, GROUPING(department) AS no_department,
                         AND completed_at IS NULL AND bounced_at IS NULL) AS opened,
        COUNT(*) FILTER (WHERE started_at IS NOT NULL AND completed_at IS NULL
                         AND bounced_at IS NULL) AS started,
-       COUNT(*) FILTER (WHERE bounced_at IS NOT NULL AND completed_at IS NULL) AS bounced
+       COUNT(*) FILTER (WHERE bounced_at IS NOT NULL AND completed_at IS NULL) AS bounced"""
+_OLD_STATS = f"""
+SELECT GROUPING(role_level) AS no_role, GROUPING(department) AS no_department,
+       role_level, department,
+       {_FIGURES}
 FROM assessments_respondent
 WHERE firm_id = %s AND campaign_id = %s
 GROUP BY GROUPING SETS ((), (role_level), (department))
 """
 # The same figures per full segment key: what the counter rows must hold, and no other rows.
-_OLD_SEGMENTS = """
+_OLD_SEGMENTS = f"""
 SELECT firm_id, campaign_id, role_level, department, COUNT(*) AS respondents,
-       COUNT(*) FILTER (WHERE source = 'invited') AS invited,
-       COUNT(*) FILTER (WHERE source = 'invited' AND completed_at IS NOT NULL) AS completed,
-       COUNT(*) FILTER (WHERE source = 'open_link' AND completed_at IS NOT NULL) AS open_link,
-       COUNT(*) FILTER (WHERE source = 'invited' AND sent_at IS NULL AND bounced_at IS NULL)
-           AS queued,
-       COUNT(*) FILTER (WHERE sent_at IS NOT NULL AND opened_at IS NULL
-                        AND completed_at IS NULL AND bounced_at IS NULL) AS sent,
-       COUNT(*) FILTER (WHERE opened_at IS NOT NULL AND started_at IS NULL
-                        AND completed_at IS NULL AND bounced_at IS NULL) AS opened,
-       COUNT(*) FILTER (WHERE started_at IS NOT NULL AND completed_at IS NULL
-                        AND bounced_at IS NULL) AS started,
-       COUNT(*) FILTER (WHERE bounced_at IS NOT NULL AND completed_at IS NULL) AS bounced
+       {_FIGURES}
 FROM assessments_respondent GROUP BY firm_id, campaign_id, role_level, department
 """
 _COUNTERS = (
