@@ -49,11 +49,14 @@ def test_each_task_runs_on_the_worker_of_its_queue(faults):
             enqueue(celery_app.tasks[name], **_kwargs(name))
 
     def done():
-        return sum(w.log().count("] succeeded in") for w in workers.values()) >= len(
-            queues.TASK_QUEUES
-        )
+        # Every task taken by some worker, and as many runs finished. A count alone is not
+        # enough: each worker asks for an outbox flush when it connects (pmo_platform/celery.py),
+        # so those extra runs could end the wait before the last tasks were taken.
+        taken = {name for w in workers.values() for name in _received(w)}
+        finished = sum(w.log().count("] succeeded in") for w in workers.values())
+        return taken >= set(queues.TASK_QUEUES) and finished >= len(queues.TASK_QUEUES)
 
-    _wait(done, 60, "every task to run")
+    _wait(done, 90, "every task to run")
     for queue, worker in workers.items():
         expected = sorted(n for n, q in queues.TASK_QUEUES.items() if q == queue)
         assert sorted(set(_received(worker))) == expected, queue
