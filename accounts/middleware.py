@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -9,7 +10,7 @@ from django.utils import translation
 from pmo_platform.tenancy import firm_context
 from pmo_platform.two_factor import has_totp, redirect_to_totp_setup
 
-from .selectors import firm_access, firm_by_slug
+from .selectors import enter_firm_by_slug, firm_access
 
 
 class UserLanguageMiddleware:
@@ -53,13 +54,19 @@ class FirmScopeMiddleware:
         public = getattr(match.func, "firm_public", False)
         if not public and not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        firm = firm_by_slug(slug)
-        if firm is None:
-            unknown = getattr(match.func, "on_unknown_firm", None) if public else None
-            if unknown is not None:
-                return unknown(request)
-            raise Http404
-        with firm_context(firm):
+        # One transaction for the request: the statement that finds the firm also enters it
+        # for the RLS policies (one round trip), and the firm's scope joins that transaction.
+        with transaction.atomic():
+            firm = enter_firm_by_slug(slug)
+            if firm is None:
+                unknown = getattr(match.func, "on_unknown_firm", None) if public else None
+                if unknown is not None:
+                    return unknown(request)
+                raise Http404
+            return self._in_firm(request, firm, public)
+
+    def _in_firm(self, request, firm, public):
+        with firm_context(firm, rls_set=True):
             access = firm_access(user=request.user, firm=firm)
             if not public and not access.can_enter:
                 raise Http404

@@ -6,12 +6,12 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import router
+from django.db import router, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from pmo_platform.prepared import prepared_cursor
-from pmo_platform.tenancy import firm_context, user_context
+from pmo_platform.tenancy import RLS_SET_FIRM, firm_context, user_context
 
 from .models import (
     ApiKey,
@@ -34,12 +34,31 @@ _FIRM_COLUMNS = ", ".join(_FIRM_FIELDS)
 _FIRM_BY_SLUG = f"SELECT {_FIRM_COLUMNS} FROM {Firm._meta.db_table} WHERE slug = %s::varchar AND is_active LIMIT 1"  # noqa: E501, S608
 
 
-def firm_by_slug(slug: str) -> Firm | None:
+# The same, also setting the firm for the RLS policies in the caller's transaction.
+_ENTER_FIRM_BY_SLUG = _FIRM_BY_SLUG.replace(
+    " FROM ", f", {RLS_SET_FIRM.format(column='id')} FROM ", 1
+)
+
+
+def _firm_by_slug(sql: str, slug: str) -> Firm | None:
     using = router.db_for_read(Firm)
     with prepared_cursor(using) as cursor:
-        cursor.execute(_FIRM_BY_SLUG, [slug])
+        cursor.execute(sql, [slug])
         row = cursor.fetchone()
-    return Firm.from_db(using, _FIRM_FIELDS, row) if row is not None else None
+    return Firm.from_db(using, _FIRM_FIELDS, row[: len(_FIRM_FIELDS)]) if row else None
+
+
+def firm_by_slug(slug: str) -> Firm | None:
+    return _firm_by_slug(_FIRM_BY_SLUG, slug)
+
+
+def enter_firm_by_slug(slug: str) -> Firm | None:
+    """The active firm with this slug, set for the RLS policies in the current transaction in
+    the same statement; the caller then runs the firm's work in `firm_context(firm,
+    rls_set=True)` and ends the transaction after it. None (nothing set) when there is none."""
+    if not transaction.get_connection(router.db_for_read(Firm)).in_atomic_block:
+        raise ValueError("enter_firm_by_slug needs a transaction")
+    return _firm_by_slug(_ENTER_FIRM_BY_SLUG, slug)
 
 
 def firm_by_id(firm_id: int) -> Firm | None:

@@ -64,6 +64,12 @@ def reset_new_connection(sender, connection, **kwargs) -> None:
     reset_connection(connection)
 
 
+# A select-list expression that sets the firm for the current transaction from a column of the
+# statement that finds the firm, so an entry point finds and enters it in one round trip
+# (`accounts.selectors.enter_firm_by_slug`, then `firm_context(firm, rls_set=True)`).
+RLS_SET_FIRM = f"set_config('{RLS_FIRM}', {{column}}::text, true)"
+
+
 def _set_rls(name: str, value: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
@@ -87,6 +93,17 @@ def _rls(name: str, value: str, *, outermost: bool):
 
 
 @contextmanager
+def _rls_set_by_caller(name: str, value: str):
+    """The setting was set by the caller's own statement in this transaction, which ends with
+    the block: noted for nested scopes, neither set again nor restored."""
+    token = _current.set({**(_current.get() or {}), name: value})
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
 def _routed(to_operator: bool):
     token = _operator.set(to_operator)
     try:
@@ -96,15 +113,25 @@ def _routed(to_operator: bool):
 
 
 @contextmanager
-def firm_context(firm):
-    """Run the block inside one transaction scoped to `firm` on both walls."""
+def firm_context(firm, *, rls_set: bool = False):
+    """Run the block inside one transaction scoped to `firm` on both walls.
+
+    `rls_set`: the caller opened the transaction, set the firm in it with its own statement
+    (`RLS_SET_FIRM`) and ends it right after the block; the block joins that transaction (no
+    savepoint) and the setting is taken as it is."""
     if firm is None or getattr(firm, "pk", None) is None:
         raise ValueError("firm_context needs a saved firm")
     outermost = not connection.in_atomic_block
+    if rls_set:
+        if outermost:
+            raise ValueError("rls_set needs the caller's transaction")
+        setting = _rls_set_by_caller(RLS_FIRM, str(firm.pk))
+    else:
+        setting = _rls(RLS_FIRM, str(firm.pk), outermost=outermost)
     with (
         _routed(False),  # as the application role, even inside all_firms()
-        transaction.atomic(),
-        _rls(RLS_FIRM, str(firm.pk), outermost=outermost),
+        transaction.atomic(savepoint=not rls_set),
+        setting,
         scope(firm=firm),
     ):
         yield firm

@@ -283,14 +283,15 @@ def test_the_survey_page_says_when_a_campaign_is_not_anonymous(client, firm_a):
 def test_an_autosave_takes_a_small_constant_number_of_queries(
     client, firm_a, django_assert_num_queries
 ):
-    """The autosave's hot path (bench/autosave.py): the firm, the RLS setting and one prepared
-    statement finding the respondent by its link, saving and counting, plus the savepoint of
-    the firm scope (in a test all inside the test's transaction; the service has none). The
-    same for the first answer, a changed one and a later one."""
+    """The autosave's hot path (bench/autosave.py): the firm found and set for RLS in one
+    statement, and one prepared statement finding the respondent by its link, saving and
+    counting, plus the savepoint of the request's transaction (in a test all inside the test's
+    transaction; neither the firm scope nor the service adds one). The same for the first
+    answer, a changed one and a later one."""
     campaign, _respondent, token = make_campaign(firm_a)
     with firm_context(firm_a.firm):
         items = list(Item.objects.filter(version=campaign.version).order_by("order")[:2])
     for item, value, answered in ((items[0], 4, 1), (items[0], "dk", 1), (items[1], 2, 2)):
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(4):
             response = post_answer(client, firm_a, token, item.pk, value)
         assert response.json() == {"saved": True, "answered": answered}
