@@ -166,7 +166,7 @@ def time_pages(client, url, cursors) -> dict:
         get()  # warm
         with CaptureQueriesContext(connection) as captured:
             rows = len(get().json()["results"])
-        statements = [q["sql"] for q in captured.captured_queries]
+        statements = [q["sql"] or "" for q in captured.captured_queries]  # prepared: no SQL
         queries = sum(1 for sql in statements if not sql.startswith(CONTROL))
         out[page] = (best_of(RUNS, get), queries, rows)
     return out
