@@ -15,7 +15,8 @@ tables, then prints, from this one run:
   download, which is streamed line by line.
 
 The floor and the RLS query run with the settings the build's transaction takes
-(`reports.aggregation.BUILD_SETTINGS`: no JIT), so the ratio compares like with like.
+(`reports.aggregation.BUILD_SETTINGS`: no JIT, a lower parallel tuple cost), so the ratio
+compares like with like.
 
 With `--policies` it also measures the RLS query at both sizes under other tenant policies
 (the earlier per-row one, two variants and the installed one), installing each in turn on the

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -137,6 +137,26 @@ def test_building_takes_the_same_number_of_queries_for_more_responses(firm_a, fi
                 services.report_build(firm=world.firm, report_id=report.pk)
             counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1] <= 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_builds_planner_settings_hold_for_its_transaction_only(firm_a):
+    """No JIT and a low parallel tuple cost (a large campaign's answers scanned in parallel,
+    reports.aggregation.BUILD_SETTINGS), set locally: the pooled connection keeps its defaults."""
+    campaign = campaign_with(firm_a, [("leadership", 5, 4)])
+
+    def settings():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('jit'), current_setting('parallel_tuple_cost')")
+            return cursor.fetchone()
+
+    defaults = settings()
+    with firm_context(firm_a.firm):
+        report = services.report_request(firm=firm_a.firm, campaign=campaign, trigger="requested")
+        with transaction.atomic():
+            services.report_build(firm=firm_a.firm, report_id=report.pk)
+            assert settings() == ("off", "0.01")
+    assert settings() == defaults != ("off", "0.01")
 
 
 @pytest.mark.django_db(transaction=True)
