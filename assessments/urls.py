@@ -7,6 +7,15 @@ app_name = "assessments"
 # Under /f/<firm_slug>/: FirmScopeMiddleware enters the firm's scope. The survey, open-link,
 # unsubscribe and erase pages are public (@firm_public): their token is the credential.
 urlpatterns = [
+    # First: the respondents' pages are the most requested (each request resolves its URL twice:
+    # FirmScopeMiddleware, then the handler).
+    path("s/<str:token>/", public.survey, name="survey"),
+    path("s/<str:token>/answer/", public.survey_answer, name="survey_answer"),
+    path("s/<str:token>/language/", public.survey_language, name="survey_language"),
+    path("s/<str:token>/result/", public.survey_result, name="survey_result"),
+    path("s/<str:token>/unsubscribe/", public.unsubscribe, name="unsubscribe"),
+    path("s/<str:token>/erase/", public.survey_erase, name="survey_erase"),
+    path("t/<str:token>/", public.open_link, name="open_link"),
     path("campaigns/", campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign_detail"),
@@ -54,11 +63,4 @@ urlpatterns = [
         name="dimension_edit",
     ),
     path("instruments/advice/<int:advice_id>/edit/", instruments.advice_edit, name="advice_edit"),
-    path("s/<str:token>/", public.survey, name="survey"),
-    path("s/<str:token>/answer/", public.survey_answer, name="survey_answer"),
-    path("s/<str:token>/language/", public.survey_language, name="survey_language"),
-    path("s/<str:token>/result/", public.survey_result, name="survey_result"),
-    path("s/<str:token>/unsubscribe/", public.unsubscribe, name="unsubscribe"),
-    path("s/<str:token>/erase/", public.survey_erase, name="survey_erase"),
-    path("t/<str:token>/", public.open_link, name="open_link"),
 ]

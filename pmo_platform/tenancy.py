@@ -46,11 +46,21 @@ RESET_SQL = (
 
 def reset_connection(conn) -> None:
     """Clear the tenant settings at session level on one open connection, unless it is inside a
-    transaction (an entry point never is; a test case is, and rolls back instead)."""
+    transaction (an entry point never is; a test case is, and rolls back instead).
+
+    The reset is also the connection's health check (CONN_HEALTH_CHECKS): it runs on the driver's
+    connection as Django's `is_usable()` does, so a reused connection takes one round trip at the
+    start of a request or task, not Django's `SELECT 1` and then the reset. A connection that
+    fails it is closed; the next query opens a new one, which `connection_created` resets."""
     if conn.vendor != "postgresql" or conn.connection is None or conn.in_atomic_block:
         return
-    with conn.cursor() as cursor:
-        cursor.execute(RESET_SQL)
+    try:
+        with conn.connection.cursor() as cursor:
+            cursor.execute(RESET_SQL)
+    except conn.Database.Error:
+        conn.close()
+        return
+    conn.health_check_done = True
 
 
 def reset_connections(**kwargs) -> None:

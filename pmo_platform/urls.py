@@ -6,6 +6,11 @@ from . import views, webhooks
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    # The firms' pages, the respondents' survey first: the most requested URLs are tried first
+    # (no two patterns overlap, so the order changes nothing but the time to resolve).
+    path("f/<slug:firm_slug>/", include("assessments.urls")),
+    path("f/<slug:firm_slug>/", include("accounts.urls")),
+    path("f/<slug:firm_slug>/", include("reports.urls")),
     path("", include("accounts.site_urls")),
     path("accounts/", include("allauth.urls")),
     # Delivery events (bounces) from the configured email provider only; see webhooks.py.
@@ -20,9 +25,6 @@ urlpatterns = [
     path("api/v1/", include("assessments.api.urls")),
     path("api/v1/", include("assessments.api.urls_responses")),
     path("api/v1/", include("reports.api.urls")),
-    path("f/<slug:firm_slug>/", include("accounts.urls")),
-    path("f/<slug:firm_slug>/", include("assessments.urls")),
-    path("f/<slug:firm_slug>/", include("reports.urls")),
     path(f"{settings.ADMIN_URL_PATH}/", admin.site.urls),
 ]
 

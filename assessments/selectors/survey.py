@@ -80,19 +80,25 @@ def survey_page(*, respondent: Respondent, language: str) -> dict:
     items = survey_items(respondent=respondent)
     answers = answers_of(respondent=respondent)
     version = respondent.campaign.version
-    questions = [
-        {
-            "item": item,
-            "text": localized(item, "text", language),
-            "value": answers.get(item.pk, "unanswered"),
-        }
-        for item in items
-    ]
     labels = version.scale_labels.get(language) or version.scale_labels.get("en")
+    # Each statement's choices as (value, label, checked), "dk" last: the page renders them in
+    # one loop with no lookups (the survey page is what every respondent loads).
+    scale = [(str(value), label) for value, label in enumerate(labels, start=1)]
+    scale.append(("dk", version.dont_know_label.get(language, "Don't know")))
+    questions = []
+    for item in items:
+        answer = answers.get(item.pk, "unanswered")
+        checked = "dk" if answer is None else str(answer)
+        questions.append(
+            {
+                "pk": item.pk,
+                "text": localized(item, "text", language),
+                "unanswered": answer == "unanswered",
+                "choices": [(value, label, value == checked) for value, label in scale],
+            }
+        )
     return {
         "questions": questions,
-        "scale": list(enumerate(labels, start=1)),
-        "dont_know": version.dont_know_label.get(language, "Don't know"),
         "answered": len(answers),
         "total": len(items),
         "description": localized(version, "description", language),

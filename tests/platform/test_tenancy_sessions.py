@@ -4,7 +4,14 @@ operator role, not to a setting the application role can flip."""
 
 import pytest
 from django.conf import settings
-from django.db import ProgrammingError, connection, connections, router, transaction
+from django.db import (
+    ProgrammingError,
+    close_old_connections,
+    connection,
+    connections,
+    router,
+    transaction,
+)
 from django_scopes import scopes_disabled
 
 from accounts.models import ClientOrganisation
@@ -50,6 +57,40 @@ def test_session_level_settings_do_not_leak_into_the_next_request(client, firm_b
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM accounts_clientorganisation")
         assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reset_is_the_health_check_of_a_reused_connection(client, monkeypatch):
+    """One round trip at the start of a request on a reused connection: the reset proves the
+    connection usable, so Django's health check (`SELECT 1`) is not sent before it."""
+    assert connection.health_check_enabled
+    checks = []
+    is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or is_usable())
+    connection.ensure_connection()
+    connection_before = connection.connection
+    close_old_connections()  # what a request's start does (the test client leaves it out)
+    assert client.get("/health/").status_code == 200  # the view's own query runs too
+    assert connection.connection is connection_before
+    assert checks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_died_between_requests_is_replaced_and_clean(client, firm_b):
+    poison(firm_b.firm.pk)
+    dead = connection.connection
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:  # the same role may end its own sessions
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [dead.info.backend_pid])
+            assert cursor.fetchone() == (True,)
+    finally:
+        other.close()
+    close_old_connections()
+    response = client.get("/health/")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+    assert connection.connection is not dead
+    assert current_settings() == ("", "", "")
 
 
 @pytest.mark.django_db(transaction=True)
