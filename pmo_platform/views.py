@@ -1,14 +1,21 @@
 import logging
+import sys
 
 import redis
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from .api.errors import api_bad_request, api_not_found, api_server_error, is_api_path
+from .api.errors import (
+    api_bad_request,
+    api_not_found,
+    api_server_error,
+    api_service_unavailable,
+    is_api_path,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +71,21 @@ def not_found(request, exception=None):
     return render(request, "404.html", NO_FIRM, status=404)
 
 
+# Seconds a client is asked to wait (Retry-After) when the database cannot be reached.
+RETRY_AFTER_SECONDS = 30
+
+
 def server_error(request):
+    """An uncaught exception (Django calls this inside its `except`). The database unreachable or
+    the connection lost (an outage, a failover, a statement cancelled) is a 503 with Retry-After,
+    not a 500: nothing is half-written (a request's writes are one transaction) and trying again
+    shortly is the right advice. Both pages need neither the database nor a translation."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if is_api_path(request.path_info):
+            return api_service_unavailable(request, retry_after=RETRY_AFTER_SECONDS)
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if is_api_path(request.path_info):
         return api_server_error(request)
     return render(request, "500.html", status=500)

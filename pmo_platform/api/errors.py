@@ -187,3 +187,12 @@ def api_not_found(request):
 
 def api_server_error(request):
     return problem_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error")
+
+
+def api_service_unavailable(request, *, retry_after: int):
+    """The database could not be reached (an outage, a failover): try again shortly."""
+    return problem_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        headers={"Retry-After": str(retry_after)},
+    )

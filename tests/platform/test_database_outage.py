@@ -1,0 +1,90 @@
+"""The database unreachable during a request (an outage, a failover): a 503 with Retry-After, a
+page for people and the API's problem shape for integrations, never a 500; the next request
+after it works again. The outage is real: the application role's connection is closed and
+pointed at a port nothing listens on, so every connect is refused."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.api.conftest import ApiClient, make_key
+
+
+@pytest.fixture
+def database_down():
+    port = connection.settings_dict["PORT"]
+
+    def down():
+        connection.close()
+        connection.settings_dict["PORT"] = "1"
+
+    try:
+        yield down
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_and_the_api_answer_503_while_the_database_is_down(firm_a, database_down):
+    slug = firm_a.firm.slug
+    consultant = Client(raise_request_exception=False)
+    consultant.force_login(firm_a.owner)
+    respondent = Client(raise_request_exception=False)
+    _key, secret = make_key(firm_a)
+    api = ApiClient(secret, raise_request_exception=False)
+    pages = {
+        "consultant": (consultant, f"/f/{slug}/campaigns/"),
+        "respondent": (respondent, f"/f/{slug}/s/{'x' * 43}/"),
+    }
+    assert api.get("/api/v1/clients/").status_code == 200
+    for client, path in pages.values():
+        assert client.get(path).status_code in (200, 404)
+
+    database_down()
+    for name, (client, path) in pages.items():
+        response = client.get(path)
+        assert response.status_code == 503, name
+        assert response["Retry-After"] == "30"
+        assert "Temporarily unavailable" in response.content.decode()
+        assert "Tillfälligt otillgängligt" in response.content.decode()
+    answer = respondent.post(
+        f"/f/{slug}/s/{'x' * 43}/answer/", {"item": 1, "value": 3}, content_type="application/json"
+    )
+    assert answer.status_code == 503
+    response = api.get("/api/v1/clients/")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Retry-After"] == "30"
+    assert response.json()["code"] == "service_unavailable"
+    health = Client().get("/health/")
+    assert health.status_code == 503 and health.json()["database"] == "unavailable"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_first_request_after_the_outage_works(firm_a, database_down):
+    client = Client(raise_request_exception=False)
+    client.force_login(firm_a.owner)
+    path = f"/f/{firm_a.firm.slug}/campaigns/"
+    assert client.get(path).status_code == 200
+    port = connection.settings_dict["PORT"]
+    database_down()
+    assert client.get(path).status_code == 503
+    connection.settings_dict["PORT"] = port  # the database is back
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.django_db
+def test_other_errors_stay_a_500(client, firm_a, monkeypatch):
+    """Only a lost database is a 503: a bug is still a 500 (its own page, logged)."""
+    from accounts import middleware
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(middleware, "firm_access", broken)
+    client.raise_request_exception = False
+    client.force_login(firm_a.owner)
+    response = client.get(f"/f/{firm_a.firm.slug}/campaigns/")
+    assert response.status_code == 500
+    assert "Retry-After" not in response
