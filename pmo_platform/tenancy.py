@@ -55,12 +55,16 @@ def reset_connection(conn) -> None:
     if conn.vendor != "postgresql" or conn.connection is None or conn.in_atomic_block:
         return
     try:
-        with conn.connection.cursor() as cursor:
-            cursor.execute(RESET_SQL)
+        _reset(conn.connection)
     except conn.Database.Error:
         conn.close()
         return
     conn.health_check_done = True
+
+
+def _reset(driver_connection) -> None:
+    with driver_connection.cursor() as cursor:
+        cursor.execute(RESET_SQL)
 
 
 def reset_connections(**kwargs) -> None:
@@ -70,8 +74,11 @@ def reset_connections(**kwargs) -> None:
 
 
 def reset_new_connection(sender, connection, **kwargs) -> None:
-    """connection_created: a role-level default (ALTER ROLE ... SET pmo.*) is cleared too."""
-    reset_connection(connection)
+    """connection_created: a role-level default (ALTER ROLE ... SET pmo.*) is cleared too. A
+    failure here is the connect's own (Django's `ensure_connection` wraps it as a database
+    error), not a stale connection to drop."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _reset(connection.connection)
 
 
 # A select-list expression that sets the firm for the current transaction from a column of the
