@@ -87,13 +87,13 @@ def survey_page(*, respondent: Respondent, language: str) -> dict:
     scale.append(("dk", version.dont_know_label.get(language, "Don't know")))
     questions = []
     for item in items:
-        answer = answers.get(item.pk, "unanswered")
-        checked = "dk" if answer is None else str(answer)
+        answered = item.pk in answers
+        checked = ("dk" if answers[item.pk] is None else str(answers[item.pk])) if answered else ""
         questions.append(
             {
                 "pk": item.pk,
                 "text": localized(item, "text", language),
-                "unanswered": answer == "unanswered",
+                "unanswered": not answered,
                 "choices": [(value, label, value == checked) for value, label in scale],
             }
         )
