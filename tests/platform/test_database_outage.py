@@ -10,23 +10,32 @@ from django.test import Client
 from tests.api.conftest import ApiClient, make_key
 
 
-@pytest.fixture
-def database_down():
-    port = connection.settings_dict["PORT"]
+class Outage:
+    """Takes the application role's database away (`down()`) and brings it back (`up()`)."""
 
-    def down():
+    def __init__(self):
+        self.port = connection.settings_dict["PORT"]
+
+    def down(self):
         connection.close()
         connection.settings_dict["PORT"] = "1"
 
-    try:
-        yield down
-    finally:
+    def up(self):
         connection.close()
-        connection.settings_dict["PORT"] = port
+        connection.settings_dict["PORT"] = self.port
+
+
+@pytest.fixture
+def outage():
+    outage = Outage()
+    try:
+        yield outage
+    finally:
+        outage.up()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pages_and_the_api_answer_503_while_the_database_is_down(firm_a, database_down):
+def test_pages_and_the_api_answer_503_while_the_database_is_down(firm_a, outage):
     slug = firm_a.firm.slug
     consultant = Client(raise_request_exception=False)
     consultant.force_login(firm_a.owner)
@@ -41,7 +50,7 @@ def test_pages_and_the_api_answer_503_while_the_database_is_down(firm_a, databas
     for client, path in pages.values():
         assert client.get(path).status_code in (200, 404)
 
-    database_down()
+    outage.down()
     for name, (client, path) in pages.items():
         response = client.get(path)
         assert response.status_code == 503, name
@@ -62,15 +71,14 @@ def test_pages_and_the_api_answer_503_while_the_database_is_down(firm_a, databas
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_first_request_after_the_outage_works(firm_a, database_down):
+def test_the_first_request_after_the_outage_works(firm_a, outage):
     client = Client(raise_request_exception=False)
     client.force_login(firm_a.owner)
     path = f"/f/{firm_a.firm.slug}/campaigns/"
     assert client.get(path).status_code == 200
-    port = connection.settings_dict["PORT"]
-    database_down()
+    outage.down()
     assert client.get(path).status_code == 503
-    connection.settings_dict["PORT"] = port  # the database is back
+    outage.up()
     assert client.get(path).status_code == 200
 
 
